@@ -1,0 +1,110 @@
+"""Complexity in the papers' convention, next to the papers' own figures.
+
+The papers count multiply-adds of conv and fully connected layers only, at
+224x224, for the ImageNet classifier (backbone + global pool + 1000-way FC);
+parameters include BN. Counting is done by ``mmengine.analysis``.
+"""
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from mmdet.registry import MODELS
+from mmengine.analysis import FlopAnalyzer, parameter_count
+from torch import nn
+
+# FlopAnalyzer's operator names for conv and fully connected layers.
+COUNTED_OPERATORS = ('conv', 'addmm', 'linear', 'matmul')
+
+
+@dataclass(frozen=True)
+class PaperFigure:
+    """One model of the papers' tables and the complexity they state."""
+    name: str
+    backbone: dict
+    mflops: float
+    source: str
+    params_m: Optional[float] = None
+    # Table 2 of ShuffleNet v1 gives one figure per row ("~38", "~13").
+    approximate: bool = False
+
+    @property
+    def flops_tolerance(self) -> float:
+        return 0.08 if self.approximate else 0.02
+
+
+def _v1(groups, width, mflops, source, params_m=None, approximate=False):
+    name = f'ShuffleNet v1 {width:g}x g={groups}'
+    cfg = dict(type='ShuffleNetV1', groups=groups, widen_factor=width)
+    return PaperFigure(name, cfg, mflops, source, params_m, approximate)
+
+
+def _v2(width, mflops, params_m):
+    cfg = dict(type='ShuffleNetV2', widen_factor=width)
+    return PaperFigure(f'ShuffleNet v2 {width:g}x', cfg, mflops, 'v2 Table 5',
+                       params_m)
+
+
+def _mobilenet(width, mflops, params_m):
+    cfg = dict(type='MobileNetV1', widen_factor=width)
+    return PaperFigure(f'MobileNet v1 {width:g}', cfg, mflops,
+                       'MobileNets Table 6', params_m)
+
+
+PAPER_FIGURES = (
+    # v1 parameter counts are those of Megvii's official g=3 release.
+    *[_v1(g, 1.0, f, 'v1 Table 1', 1.9 if g == 3 else None)
+      for g, f in ((1, 143), (2, 140), (3, 137), (4, 133), (8, 137))],
+    _v1(3, 0.5, 38, 'v1 Table 8', 0.7),
+    _v1(4, 0.5, 38, 'v1 Table 5'),
+    _v1(3, 1.5, 292, 'v1 Table 5', 3.4),
+    _v1(3, 2.0, 524, 'v1 Table 6/8', 5.4),
+    *[_v1(g, 0.5, 38, 'v1 Table 2 (~38)', approximate=True) for g in (1, 2, 8)],
+    *[_v1(g, 0.25, 13, 'v1 Table 2 (~13)', approximate=True)
+      for g in (1, 2, 3, 4, 8)],
+    _v2(0.5, 41, 1.4),
+    _v2(1.0, 146, 2.3),
+    _v2(1.5, 299, 3.5),
+    _v2(2.0, 591, 7.4),
+    _mobilenet(1.0, 569, 4.2),
+    _mobilenet(0.75, 325, 2.6),
+    _mobilenet(0.5, 149, 1.3),
+    _mobilenet(0.25, 41, 0.5),
+)
+
+
+class ImageNetClassifier(nn.Module):
+    """Backbone + global average pool + FC, the model the papers count."""
+
+    def __init__(self, backbone: nn.Module, num_classes: int = 1000):
+        super().__init__()
+        self.backbone = backbone
+        self.fc = nn.Linear(backbone.stage_channels[-1], num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.backbone(x)[-1]
+        return self.fc(features.mean(dim=(2, 3)))
+
+
+def build_classifier(backbone_cfg: dict) -> ImageNetClassifier:
+    """The ImageNet classifier around a backbone config (last stage output)."""
+    backbone = MODELS.build(backbone_cfg)
+    backbone.out_indices = (backbone.num_stages - 1, )
+    return ImageNetClassifier(backbone).eval()
+
+
+def measure_complexity(backbone_cfg: dict, input_size: int = 224):
+    """Return (multiply-adds in millions, parameters in millions)."""
+    model = build_classifier(backbone_cfg)
+    inputs = torch.zeros(1, 3, input_size, input_size)
+    analyzer = FlopAnalyzer(model, inputs)
+    analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
+    by_operator = analyzer.by_operator()
+    mult_adds = sum(by_operator.get(op, 0) for op in COUNTED_OPERATORS)
+    return mult_adds / 1e6, parameter_count(model)[''] / 1e6
+
+
+def params_match(measured_m: float, paper_m: float) -> bool:
+    """A paper's parameter count is printed to 0.1 M: the measured count
+    matches if it is within 2 % or rounds to the same figure."""
+    return (abs(measured_m / paper_m - 1) <= 0.02
+            or round(measured_m, 1) == paper_m)
