@@ -1,4 +1,7 @@
 from .backbones import MobileNetV1, ShuffleNetV1, ShuffleNetV2
 from .layers import channel_shuffle
+from .roi_heads import StageHead
 
-__all__ = ['MobileNetV1', 'ShuffleNetV1', 'ShuffleNetV2', 'channel_shuffle']
+__all__ = [
+    'MobileNetV1', 'ShuffleNetV1', 'ShuffleNetV2', 'StageHead', 'channel_shuffle'
+]

@@ -73,26 +73,39 @@ class StagedBackbone(BaseModule):
         return tuple(outs)
 
     def _forward_stage(self, stage: nn.Module, x: Tensor) -> Tensor:
-        if not (self.with_cp and self.training and torch.is_grad_enabled()):
-            return stage(x)
-        units = stage if isinstance(stage, nn.Sequential) else [stage]
-        for unit in units:
-            x = checkpoint(unit, x, use_reentrant=False)
-        return x
+        return forward_stage(stage, x, self.with_cp and self.training)
 
     def _freeze_stages(self):
-        if self.frozen_stages < 0:
-            return
-        for module in [self.conv1, *self.layers[:self.frozen_stages]]:
-            module.eval()
-            for param in module.parameters():
-                param.requires_grad = False
+        if self.frozen_stages >= 0:
+            for module in [self.conv1, *self.layers[:self.frozen_stages]]:
+                freeze(module)
 
     def train(self, mode: bool = True):
         super().train(mode)
         self._freeze_stages()
         if mode and self.norm_eval:
-            for module in self.modules():
-                if isinstance(module, _BatchNorm):
-                    module.eval()
+            set_norm_eval(self)
         return self
+
+
+def forward_stage(stage: nn.Module, x: Tensor, with_cp: bool) -> Tensor:
+    """Run a stage, recomputing each unit in the backward pass if ``with_cp``."""
+    if not (with_cp and torch.is_grad_enabled()):
+        return stage(x)
+    units = stage if isinstance(stage, nn.Sequential) else [stage]
+    for unit in units:
+        x = checkpoint(unit, x, use_reentrant=False)
+    return x
+
+
+def freeze(module: nn.Module):
+    """No gradients, and BN statistics kept (eval mode) until ``train()``."""
+    module.eval()
+    for param in module.parameters():
+        param.requires_grad = False
+
+
+def set_norm_eval(module: nn.Module):
+    for child in module.modules():
+        if isinstance(child, _BatchNorm):
+            child.eval()

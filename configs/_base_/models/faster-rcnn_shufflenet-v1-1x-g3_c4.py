@@ -1,0 +1,31 @@
+# Backbone through Stage3 (stride 16, 480 ch) feeds RPN and RoIAlign (14x14);
+# Stage4 (960 ch, stride 2 -> 7x7) runs per RoI. Frozen BN, as in the era's
+# detectors fine-tuned from ImageNet; stride <= 4 (the stem) frozen.
+_base_ = './faster-rcnn_c4.py'
+
+backbone = dict(
+    type='ShuffleNetV1',
+    groups=3,
+    widen_factor=1.0,
+    norm_cfg=dict(type='BN', requires_grad=False))
+pretrained = dict(
+    type='Pretrained', checkpoint='checkpoints/shufflenet-v1-1x-g3_imagenet.pth')
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        **backbone,
+        num_stages=2,
+        out_indices=(1, ),
+        frozen_stages=0,
+        norm_eval=True,
+        init_cfg=pretrained),
+    rpn_head=dict(in_channels=480),
+    roi_head=dict(
+        shared_head=dict(
+            _delete_=True,
+            type='StageHead',
+            backbone=backbone,
+            first_stage=2,
+            init_cfg=pretrained),
+        bbox_roi_extractor=dict(out_channels=480),
+        bbox_head=dict(in_channels=960)))

@@ -1,0 +1,29 @@
+# ShuffleNet v2 1x: Stage2-3 (stride 16, 232 ch) feed RPN and RoIAlign;
+# Stage4 + Conv5 (1024 ch) run per RoI. Settings as the v1 model beside it.
+_base_ = './faster-rcnn_c4.py'
+
+backbone = dict(
+    type='ShuffleNetV2',
+    widen_factor=1.0,
+    norm_cfg=dict(type='BN', requires_grad=False))
+pretrained = dict(
+    type='Pretrained', checkpoint='checkpoints/shufflenet-v2-1x_imagenet.pth')
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        **backbone,
+        num_stages=2,
+        out_indices=(1, ),
+        frozen_stages=0,
+        norm_eval=True,
+        init_cfg=pretrained),
+    rpn_head=dict(in_channels=232),
+    roi_head=dict(
+        shared_head=dict(
+            _delete_=True,
+            type='StageHead',
+            backbone=backbone,
+            first_stage=2,
+            init_cfg=pretrained),
+        bbox_roi_extractor=dict(out_channels=232),
+        bbox_head=dict(in_channels=1024)))

@@ -1,0 +1,76 @@
+"""Config handling shared by tools/train.py and tools/test.py (the arguments
+and behaviour of MMDetection's own tools)."""
+import os.path as osp
+from copy import deepcopy
+
+from mmengine.config import Config, ConfigDict
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+# Flip test-time augmentation, mmdet's default for ``--tta``.
+DEFAULT_TTA_MODEL = dict(
+    type='DetTTAModel',
+    tta_cfg=dict(nms=dict(type='nms', iou_threshold=0.5), max_per_img=100))
+TTA_FLIP = dict(
+    type='TestTimeAug',
+    transforms=[[dict(type='RandomFlip', prob=1.),
+                 dict(type='RandomFlip', prob=0.)],
+                [dict(type='PackDetInputs',
+                      meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                                 'scale_factor', 'flip', 'flip_direction'))]])
+
+
+def load_config(path, work_dir=None, cfg_options=None, launcher='none'):
+    """Load a config; work_dir: argument > config > ./work_dirs/<name>."""
+    cfg = Config.fromfile(path)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
+    return cfg
+
+
+def apply_train_options(cfg, amp=False, auto_scale_lr=False, resume=None):
+    """``resume``: None, 'auto' (latest checkpoint of work_dir) or a path."""
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if auto_scale_lr:
+        if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
+            raise ValueError('--auto-scale-lr needs auto_scale_lr = '
+                             'dict(base_batch_size=...) in the config')
+        cfg.auto_scale_lr.enable = True
+    if resume is not None:
+        cfg.resume = True
+        cfg.load_from = None if resume == 'auto' else resume
+    return cfg
+
+
+def apply_test_options(cfg, checkpoint, show=False, show_dir=None, wait_time=2,
+                       tta=False):
+    cfg.load_from = checkpoint
+    if show or show_dir:
+        hook = cfg.default_hooks.get('visualization')
+        if hook is None:
+            raise ValueError('--show/--show-dir need a visualization hook in '
+                             'default_hooks (mmdet DetVisualizationHook)')
+        hook.update(draw=True, show=show, wait_time=wait_time,
+                    test_out_dir=show_dir)
+    if tta:
+        cfg.setdefault('tta_model', DEFAULT_TTA_MODEL)
+        if 'tta_pipeline' not in cfg:
+            dataset = cfg.test_dataloader.dataset
+            while 'dataset' in dataset:
+                dataset = dataset.dataset
+            cfg.tta_pipeline = deepcopy(dataset.pipeline)[:-1] + [TTA_FLIP]
+        cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    return cfg
+
+
+def build_runner(cfg):
+    """The default Runner, or the one named by ``runner_type``."""
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

@@ -1,0 +1,72 @@
+"""The last backbone stages run per RoI: the box head of a C4 detector."""
+from mmdet.registry import MODELS
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from ..backbones.base import DEFAULT_INIT_CFG, forward_stage, freeze, set_norm_eval
+from ..layers import check_choice
+
+
+@MODELS.register_module()
+class StageHead(BaseModule):
+    """Stages ``first_stage`` onwards of a backbone, as an mmdet shared head.
+
+    The ShuffleNet paper's Faster R-CNN (and the TF Object Detection API's
+    MobileNet one it is compared with) shares the backbone up to stride 16
+    between RPN and RoI head and runs the remaining stages on every 14x14 RoI
+    crop: ShuffleNet v1 Stage4, ShuffleNet v2 Stage4 + Conv5, MobileNet v1
+    Conv2d_12-13. This is that head, as mmdet's ``ResLayer`` is for ResNet-C4.
+
+    Parameter names are the backbone's (``layers.{stage}.*``), so the head
+    loads from the same ImageNet checkpoint as the backbone, with the same
+    ``init_cfg`` (checkpoint and prefix): the identity key mapping takes its
+    stages and leaves the rest to the backbone.
+
+    Args:
+        backbone (dict): Config of the full backbone (type, width, groups,
+            norm_cfg...); its own stage selection and init_cfg are ignored.
+        first_stage (int): First stage run per RoI; the detector's backbone
+            is built with ``num_stages=first_stage``.
+        frozen_stages (int): As the backbone's: stages with an index below it
+            get no gradients. Pass the backbone's value.
+        norm_eval (bool): Keep BN in eval mode while training (default, as
+            in ``ResLayer``: RoI batches are too correlated for BN statistics).
+        with_cp (bool): Gradient checkpointing per unit.
+        init_cfg (dict | list[dict], optional): mmengine initialisation.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 first_stage: int,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = True,
+                 with_cp: bool = False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg or DEFAULT_INIT_CFG)
+        full = MODELS.build(dict(backbone, out_indices=(), frozen_stages=-1,
+                                 init_cfg=None))
+        check_choice('first_stage', first_stage, tuple(range(1, full.num_stages)))
+        check_choice('frozen_stages', frozen_stages,
+                     tuple(range(-1, full.num_stages + 1)))
+        self.first_stage = first_stage
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+        self.out_channels = full.stage_channels[-1]
+        # Placeholders keep the stage indices, hence the checkpoint's keys.
+        self.layers = nn.ModuleList([nn.Identity()] * first_stage +
+                                    list(full.layers[first_stage:]))
+        self.train()
+
+    def forward(self, x: Tensor) -> Tensor:
+        for stage in self.layers[self.first_stage:]:
+            x = forward_stage(stage, x, self.with_cp and self.training)
+        return x
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for stage in self.layers[self.first_stage:self.frozen_stages]:
+            freeze(stage)
+        if mode and self.norm_eval:
+            set_norm_eval(self)
+        return self

@@ -1,0 +1,31 @@
+"""Every config under configs/ (found, not listed) builds and runs a forward
+in loss and predict mode on a tiny input."""
+import glob
+import os.path as osp
+
+import pytest
+from mmdet.registry import MODELS
+from mmdet.utils import register_all_modules
+from mmengine.config import Config
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIGS = sorted(
+    osp.relpath(path, ROOT)
+    for path in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in path)
+
+
+def test_configs_are_discovered():
+    families = {path.split(osp.sep)[1] for path in CONFIGS}
+    assert {'shufflenet_v1', 'shufflenet_v2', 'mobilenet_v1', 'demo'} <= families
+    assert len(CONFIGS) >= 14
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_builds_and_runs(path, run_loss_and_predict):
+    register_all_modules()
+    cfg = Config.fromfile(osp.join(ROOT, path))
+    model = MODELS.build(cfg.model)
+    num_classes = cfg.model.roi_head.bbox_head.num_classes
+    losses = run_loss_and_predict(model, num_classes)
+    assert {'loss_rpn_cls', 'loss_cls', 'loss_bbox'} <= set(losses)
