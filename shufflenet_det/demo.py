@@ -4,6 +4,9 @@ image."""
 import os.path as osp
 import time
 
+import cv2
+import torch
+from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.hooks import Hook
@@ -44,16 +47,25 @@ def demo_config(work_dir, config=DEMO_CONFIG, max_iters=None, cfg_options=None):
     return cfg
 
 
-def draw_predictions(runner, out_file, index=0, score_thr=0.5):
-    """Predict one validation image; save it with predicted (and true) boxes."""
+def draw_predictions(runner, out_file, index=0, score_thr=0.5, zoom=3):
+    """Predict one validation image; save it, enlarged ``zoom`` times, with
+    true boxes (left) and predicted boxes (right)."""
     dataset = runner.val_dataloader.dataset
     data = dataset[index]
     runner.model.eval()
-    (result, ) = runner.model.test_step(pseudo_collate([data]))
+    with torch.no_grad():
+        (result, ) = runner.model.test_step(pseudo_collate([data]))
     image = data['inputs'].permute(1, 2, 0).numpy()[..., ::-1]  # BGR -> RGB
+    image = cv2.resize(image, None, fx=zoom, fy=zoom,
+                       interpolation=cv2.INTER_NEAREST)
+    drawn = DetDataSample()
+    for field in ('gt_instances', 'pred_instances'):
+        instances = result.get(field).clone()
+        instances.bboxes = instances.bboxes * zoom
+        drawn.set_field(instances, field)
     visualizer = runner.visualizer
     visualizer.dataset_meta = dataset.metainfo
-    visualizer.add_datasample('prediction', image, data_sample=result,
+    visualizer.add_datasample('prediction', image, data_sample=drawn,
                               draw_gt=True, pred_score_thr=score_thr,
                               out_file=out_file)
     return result

@@ -17,7 +17,7 @@ class RecordLosses(Hook):
         self.losses, self.iters = [], []
 
     def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
-        self.losses.append(float(outputs['loss']))
+        self.losses.append(outputs['loss'].item())
         self.iters.append(runner.iter)
 
 
