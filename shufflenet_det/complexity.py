@@ -38,10 +38,10 @@ def _v1(groups, width, mflops, source, params_m=None, approximate=False):
     return PaperFigure(name, cfg, mflops, source, params_m, approximate)
 
 
-def _v2(width, mflops, params_m):
-    cfg = dict(type='ShuffleNetV2', widen_factor=width)
-    return PaperFigure(f'ShuffleNet v2 {width:g}x', cfg, mflops, 'v2 Table 5',
-                       params_m)
+def _v2(width, mflops, params_m, variant='torchvision'):
+    cfg = dict(type='ShuffleNetV2', widen_factor=width, variant=variant)
+    return PaperFigure(f'ShuffleNet v2 {width:g}x ({variant})', cfg, mflops,
+                       'v2 Table 5', params_m)
 
 
 def _mobilenet(width, mflops, params_m):
@@ -61,10 +61,10 @@ PAPER_FIGURES = (
     *[_v1(g, 0.5, 38, 'v1 Table 2 (~38)', approximate=True) for g in (1, 2, 8)],
     *[_v1(g, 0.25, 13, 'v1 Table 2 (~13)', approximate=True)
       for g in (1, 2, 3, 4, 8)],
-    _v2(0.5, 41, 1.4),
-    _v2(1.0, 146, 2.3),
-    _v2(1.5, 299, 3.5),
-    _v2(2.0, 591, 7.4),
+    *[_v2(w, f, p, variant)
+      for variant in ('torchvision', 'megvii')
+      for w, f, p in ((0.5, 41, 1.4), (1.0, 146, 2.3), (1.5, 299, 3.5),
+                      (2.0, 591, 7.4))],
     _mobilenet(1.0, 569, 4.2),
     _mobilenet(0.75, 325, 2.6),
     _mobilenet(0.5, 149, 1.3),

@@ -8,6 +8,8 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
+from shufflenet_det.converters import DATA_PREPROCESSORS
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     osp.relpath(path, ROOT)
@@ -29,3 +31,14 @@ def test_config_builds_and_runs(path, run_loss_and_predict):
     num_classes = cfg.model.roi_head.bbox_head.num_classes
     losses = run_loss_and_predict(model, num_classes)
     assert {'loss_rpn_cls', 'loss_cls', 'loss_bbox'} <= set(losses)
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_input_normalisation_matches_the_weights(path):
+    cfg = Config.fromfile(osp.join(ROOT, path))
+    expected = DATA_PREPROCESSORS[cfg.pretrained_source]
+    preprocessor = cfg.model.data_preprocessor
+    assert {k: preprocessor[k] for k in expected} == expected
+    backbone = cfg.model.backbone
+    if backbone.type == 'MobileNetV1' and cfg.pretrained_source == 'timm':
+        assert backbone.act_cfg == dict(type='ReLU6')

@@ -12,5 +12,5 @@ model = dict(
         norm_eval=True,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='checkpoints/shufflenet-v2-1x_imagenet.pth')),
+            checkpoint='checkpoints/shufflenet-v2-1x_imagenet-torchvision.pth')),
     neck=dict(in_channels=[116, 232, 464]))

@@ -4,6 +4,10 @@
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50-caffe-c4.py'
 custom_imports = dict(imports=['shufflenet_det'], allow_failed_imports=False)
 
+# Who made the ImageNet weights: their input normalisation is the data
+# preprocessor's (shufflenet_det.converters.DATA_PREPROCESSORS).
+pretrained_source = 'torchvision'
+
 model = dict(
     # RGB, ImageNet mean/std: the input of torchvision and mmpretrain weights.
     data_preprocessor=dict(

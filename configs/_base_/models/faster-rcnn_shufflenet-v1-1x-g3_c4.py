@@ -1,7 +1,10 @@
 # Backbone through Stage3 (stride 16, 480 ch) feeds RPN and RoIAlign (14x14);
 # Stage4 (960 ch, stride 2 -> 7x7) runs per RoI. Frozen BN, as in the era's
 # detectors fine-tuned from ImageNet; stride <= 4 (the stem) frozen.
+# Weights: Megvii's official release, converted by tools/convert_weights.py.
 _base_ = './faster-rcnn_c4.py'
+
+pretrained_source = 'megvii'
 
 backbone = dict(
     type='ShuffleNetV1',
@@ -9,8 +12,11 @@ backbone = dict(
     widen_factor=1.0,
     norm_cfg=dict(type='BN', requires_grad=False))
 pretrained = dict(
-    type='Pretrained', checkpoint='checkpoints/shufflenet-v1-1x-g3_imagenet.pth')
+    type='Pretrained',
+    checkpoint='checkpoints/shufflenet-v1-1x-g3_imagenet-megvii.pth')
 model = dict(
+    # Megvii's input: BGR, 0-255, no mean/std.
+    data_preprocessor=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
     backbone=dict(
         _delete_=True,
         **backbone,

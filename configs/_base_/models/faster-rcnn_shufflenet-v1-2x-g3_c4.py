@@ -2,7 +2,8 @@
 _base_ = './faster-rcnn_shufflenet-v1-1x-g3_c4.py'
 
 pretrained = dict(
-    type='Pretrained', checkpoint='checkpoints/shufflenet-v1-2x-g3_imagenet.pth')
+    type='Pretrained',
+    checkpoint='checkpoints/shufflenet-v1-2x-g3_imagenet-megvii.pth')
 model = dict(
     backbone=dict(widen_factor=2.0, init_cfg=pretrained),
     rpn_head=dict(in_channels=960),

@@ -2,7 +2,8 @@
 _base_ = './faster-rcnn_shufflenet-v2-1x_c4.py'
 
 pretrained = dict(
-    type='Pretrained', checkpoint='checkpoints/shufflenet-v2-2x_imagenet.pth')
+    type='Pretrained',
+    checkpoint='checkpoints/shufflenet-v2-2x_imagenet-torchvision.pth')
 model = dict(
     backbone=dict(widen_factor=2.0, init_cfg=pretrained),
     rpn_head=dict(in_channels=488),

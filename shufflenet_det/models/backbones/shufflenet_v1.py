@@ -1,5 +1,5 @@
 """ShuffleNet v1 (Zhang et al., CVPR 2018, arXiv:1707.01083)."""
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from mmcv.cnn import ConvModule, build_activation_layer
@@ -14,10 +14,16 @@ from .base import StagedBackbone
 class ShuffleUnit(nn.Module):
     """ShuffleNet v1 unit (paper Fig. 2b/2c).
 
-    1x1 group conv -> BN -> ReLU -> channel shuffle -> 3x3 depthwise conv -> BN
-    -> 1x1 group conv -> BN, then ``ReLU(x + branch)`` at stride 1, or
+    1x1 group conv -> BN -> ReLU -> 3x3 depthwise conv -> BN -> channel
+    shuffle -> 1x1 group conv -> BN, then ``ReLU(x + branch)`` at stride 1, or
     ``ReLU(concat(avgpool(x), branch))`` at stride 2, where the branch only
     adds ``out_channels - in_channels`` channels.
+
+    The paper draws the shuffle before the depthwise conv; a depthwise conv
+    and its BN act per channel, so shuffling after them is the same network
+    with the depthwise weights permuted. This order is mmpretrain's, so its
+    checkpoints load by name and compute the same function, and the shuffle
+    moves 4x fewer values in stride-2 units.
 
     Args:
         in_channels (int): Input channels.
@@ -26,6 +32,8 @@ class ShuffleUnit(nn.Module):
         stride (int): 1 (residual add) or 2 (concat, halves the resolution).
         group_compress (bool): Group the first 1x1 conv. False only for the
             first unit of Stage2, whose input (the stem) is too thin to split.
+        inverse_shuffle (bool): Shuffle with the inverse permutation, as
+            Megvii's official code does (reshape to (n, g) and transpose).
     """
 
     def __init__(self,
@@ -34,6 +42,7 @@ class ShuffleUnit(nn.Module):
                  groups: int,
                  stride: int,
                  group_compress: bool = True,
+                 inverse_shuffle: bool = False,
                  conv_cfg=None,
                  norm_cfg=dict(type='BN'),
                  act_cfg=dict(type='ReLU')):
@@ -43,6 +52,7 @@ class ShuffleUnit(nn.Module):
                              f'got {in_channels} and {out_channels}')
         self.groups = groups
         self.stride = stride
+        self.inverse_shuffle = inverse_shuffle
         # Paper: bottleneck = 1/4 of the output; rounded to a multiple of groups.
         bottleneck = make_divisible(out_channels / 4, groups)
         branch_channels = out_channels - in_channels if stride == 2 else out_channels
@@ -60,10 +70,13 @@ class ShuffleUnit(nn.Module):
             self.avgpool = nn.AvgPool2d(kernel_size=3, stride=2, padding=1)
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.g_conv_1x1_compress(x)
+        out = self.depthwise_conv3x3_bn(self.g_conv_1x1_compress(x))
         if self.groups > 1:
-            out = channel_shuffle(out, self.groups)
-        out = self.depthwise_conv3x3_bn(out)
+            # The inverse of shuffling g groups of n is shuffling n groups of g.
+            groups = self.groups
+            if self.inverse_shuffle:
+                groups = out.shape[1] // groups
+            out = channel_shuffle(out, groups)
         out = self.g_conv_1x1_expand(out)
         if self.stride == 1:
             return self.act(x + out)
@@ -88,11 +101,17 @@ class ShuffleNetV1(StagedBackbone):
     - the stem follows Megvii's official code (24 at 1x and 1.5x, 48 at 2x,
       12 at 0.5x and below), rounded down to a multiple of ``groups`` (8 for
       g=8 at 0.5x/0.25x) so that the concatenated Stage2 input stays
-      divisible by ``groups``.
+      divisible by ``groups``. ``stem_channels`` overrides it (Megvii's
+      0.5x g=8 release uses 16).
 
     Args:
         groups (int): Groups of the pointwise convolutions: 1, 2, 3, 4 or 8.
         widen_factor (float): Width multiplier "s": 0.25, 0.5, 1.0, 1.5, 2.0.
+        stem_channels (int, optional): Stem width, a multiple of ``groups``;
+            None for the rule above.
+        variant (str): 'paper' (default) or 'megvii': the official code's
+            inverse shuffle, for its g=8 checkpoints (its g=3 ones convert
+            exactly to 'paper', see ``shufflenet_det.converters.megvii``).
         num_stages (int): Stages to build (1-3). A C4 detector uses 2 and
             runs Stage4 as its RoI head.
         out_indices (Sequence[int]): Stage outputs to return.
@@ -111,6 +130,8 @@ class ShuffleNetV1(StagedBackbone):
     def __init__(self,
                  groups: int = 3,
                  widen_factor: float = 1.0,
+                 stem_channels: Optional[int] = None,
+                 variant: str = 'paper',
                  num_stages: int = 3,
                  out_indices: Sequence[int] = (0, 1, 2),
                  frozen_stages: int = -1,
@@ -122,11 +143,16 @@ class ShuffleNetV1(StagedBackbone):
                  init_cfg=None):
         check_choice('groups', groups, tuple(self.stage2_channels_1x))
         check_choice('widen_factor', widen_factor, tuple(self.stem_channels_by_width))
+        check_choice('variant', variant, ('paper', 'megvii'))
         super().__init__(len(self.stage_blocks), num_stages, out_indices,
                          frozen_stages, norm_eval, with_cp, init_cfg)
         self.groups = groups
         self.widen_factor = widen_factor
-        stem_channels = self.stem_channels_by_width[widen_factor] // groups * groups
+        if stem_channels is None:
+            stem_channels = self.stem_channels_by_width[widen_factor] // groups * groups
+        elif stem_channels <= 0 or stem_channels % groups:
+            raise ValueError(f'stem_channels={stem_channels!r} is not supported; '
+                             f'allowed: positive multiples of groups={groups}')
         self.conv1 = ConvModule(3, stem_channels, 3, stride=2, padding=1,
                                 conv_cfg=conv_cfg, norm_cfg=norm_cfg,
                                 act_cfg=act_cfg)
@@ -144,6 +170,7 @@ class ShuffleNetV1(StagedBackbone):
                             out_channels, groups,
                             stride=2 if unit == 0 else 1,
                             group_compress=not (index == 0 and unit == 0),
+                            inverse_shuffle=variant == 'megvii',
                             conv_cfg=conv_cfg, norm_cfg=norm_cfg,
                             act_cfg=act_cfg)
                 for unit in range(self.stage_blocks[index])

@@ -18,47 +18,61 @@ class ShuffleNetV2Unit(nn.Module):
     branches see the whole input and are downsampled. Then concat and a
     2-group channel shuffle.
 
+    ``variant='megvii'`` is the official code's equivalent layout: no shuffle
+    after the concat, the split takes even / odd channels instead, and at
+    stride 2 the shortcut branch keeps ``in_channels`` channels (the rest go
+    to the main branch) - which differs from the halves only in the first
+    unit of Stage2.
+
     Args:
         in_channels (int): Input channels.
         out_channels (int): Output channels (even).
         stride (int): 1 or 2.
+        variant (str): 'torchvision' (also mmpretrain's) or 'megvii'.
     """
 
     def __init__(self,
                  in_channels: int,
                  out_channels: int,
                  stride: int,
+                 variant: str = 'torchvision',
                  conv_cfg=None,
                  norm_cfg=dict(type='BN'),
                  act_cfg=dict(type='ReLU')):
         super().__init__()
-        branch_channels = out_channels // 2
-        if stride == 1 and in_channels != 2 * branch_channels:
+        mid_channels = out_channels // 2
+        if stride == 1 and in_channels != 2 * mid_channels:
             raise ValueError('a stride-1 unit needs in_channels == out_channels '
                              f'(even), got {in_channels} and {out_channels}')
         self.stride = stride
+        self.variant = variant
+        shortcut_channels = mid_channels
+        if variant == 'megvii' and stride > 1:
+            shortcut_channels = in_channels
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg)
         if stride > 1:
             self.branch1 = nn.Sequential(
                 ConvModule(in_channels, in_channels, 3, stride=stride, padding=1,
                            groups=in_channels, act_cfg=None, **common),
-                ConvModule(in_channels, branch_channels, 1, act_cfg=act_cfg,
+                ConvModule(in_channels, shortcut_channels, 1, act_cfg=act_cfg,
                            **common))
         self.branch2 = nn.Sequential(
-            ConvModule(in_channels if stride > 1 else branch_channels,
-                       branch_channels, 1, act_cfg=act_cfg, **common),
-            ConvModule(branch_channels, branch_channels, 3, stride=stride,
-                       padding=1, groups=branch_channels, act_cfg=None, **common),
-            ConvModule(branch_channels, branch_channels, 1, act_cfg=act_cfg,
-                       **common))
+            ConvModule(in_channels if stride > 1 else mid_channels,
+                       mid_channels, 1, act_cfg=act_cfg, **common),
+            ConvModule(mid_channels, mid_channels, 3, stride=stride,
+                       padding=1, groups=mid_channels, act_cfg=None, **common),
+            ConvModule(mid_channels, out_channels - shortcut_channels, 1,
+                       act_cfg=act_cfg, **common))
 
     def forward(self, x: Tensor) -> Tensor:
         if self.stride > 1:
             out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+        elif self.variant == 'megvii':
+            out = torch.cat((x[:, 0::2], self.branch2(x[:, 1::2])), dim=1)
         else:
             identity, residual = x.chunk(2, dim=1)
             out = torch.cat((identity, self.branch2(residual)), dim=1)
-        return channel_shuffle(out, 2)
+        return out if self.variant == 'megvii' else channel_shuffle(out, 2)
 
 
 @MODELS.register_module()
@@ -72,6 +86,9 @@ class ShuffleNetV2(StagedBackbone):
 
     Args:
         widen_factor (float): 0.5, 1.0, 1.5 or 2.0.
+        variant (str): Unit layout, see :class:`ShuffleNetV2Unit`:
+            'torchvision' (torchvision's and mmpretrain's, the default) or
+            'megvii' (the official release's, needed for its checkpoints).
         num_stages (int): Stages to build (1-4, Conv5 counts as the 4th).
             A C4 detector uses 2 and runs Stage4 + Conv5 as its RoI head.
         out_indices (Sequence[int]): Outputs to return.
@@ -94,6 +111,7 @@ class ShuffleNetV2(StagedBackbone):
 
     def __init__(self,
                  widen_factor: float = 1.0,
+                 variant: str = 'torchvision',
                  num_stages: int = 4,
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  frozen_stages: int = -1,
@@ -104,9 +122,11 @@ class ShuffleNetV2(StagedBackbone):
                  with_cp: bool = False,
                  init_cfg=None):
         check_choice('widen_factor', widen_factor, tuple(self.arch_settings))
+        check_choice('variant', variant, ('torchvision', 'megvii'))
         super().__init__(len(self.stage_blocks) + 1, num_stages, out_indices,
                          frozen_stages, norm_eval, with_cp, init_cfg)
         self.widen_factor = widen_factor
+        self.variant = variant
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.conv1 = ConvModule(3, self.stem_channels, 3, stride=2, padding=1,
                                 **common)
@@ -122,7 +142,7 @@ class ShuffleNetV2(StagedBackbone):
             self.layers.append(nn.Sequential(*[
                 ShuffleNetV2Unit(in_channels if unit == 0 else out_channels,
                                  out_channels, stride=2 if unit == 0 else 1,
-                                 **common)
+                                 variant=variant, **common)
                 for unit in range(self.stage_blocks[index])
             ]))
             in_channels = out_channels

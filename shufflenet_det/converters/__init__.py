@@ -1,0 +1,51 @@
+"""Checkpoint converters: one module per source, one public function each."""
+from .common import check_state_dict, load_state_dict, save_state_dict
+from .megvii import convert_megvii
+from .mmpretrain import convert_mmpretrain
+from .rules import Converted
+from .timm import convert_timm
+from .torchvision import convert_torchvision
+
+CONVERTERS = dict(torchvision=convert_torchvision, mmpretrain=convert_mmpretrain,
+                  megvii=convert_megvii, timm=convert_timm)
+
+# Input normalisation each source's weights were trained with, as mmdet
+# DetDataPreprocessor settings (images are loaded as BGR 0-255).
+DATA_PREPROCESSORS = dict(
+    torchvision=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+                     bgr_to_rgb=True),
+    mmpretrain=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+                    bgr_to_rgb=True),
+    megvii=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
+    timm=dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
+              bgr_to_rgb=True),
+)
+
+
+def convert_checkpoint(source, src, **architecture):
+    """Load ``src`` (weights only), convert it from ``source`` and check that
+    it loads completely into the backbone it describes.
+
+    ``architecture`` (e.g. ``groups=3, widen_factor=1.0``) states what the
+    checkpoint must be; a checkpoint of another architecture is an error.
+    """
+    if source not in CONVERTERS:
+        raise ValueError(f'source={source!r} is not supported; allowed: '
+                         f'{tuple(CONVERTERS)}')
+    converted = CONVERTERS[source](load_state_dict(src))
+    differs = {k: (v, converted.backbone_cfg.get(k))
+               for k, v in architecture.items()
+               if v is not None and converted.backbone_cfg.get(k) != v}
+    if differs:
+        raise ValueError(f'{src} is not the requested architecture: ' + ', '.join(
+            f'{k}={want!r} requested, checkpoint has {got!r}'
+            for k, (want, got) in differs.items()))
+    check_state_dict(converted.state_dict, converted.backbone_cfg)
+    return converted
+
+
+__all__ = [
+    'CONVERTERS', 'Converted', 'DATA_PREPROCESSORS', 'check_state_dict',
+    'convert_checkpoint', 'convert_megvii', 'convert_mmpretrain', 'convert_timm',
+    'convert_torchvision', 'load_state_dict', 'save_state_dict'
+]

@@ -1,0 +1,170 @@
+"""Megvii's official ShuffleNet-Series checkpoints -> this project's.
+
+Input: BGR, 0-255, no mean/std (the ``megvii`` data preprocessor). Keys carry
+DataParallel's ``module.`` prefix.
+
+ShuffleNetV1: the official unit shuffles with the inverse permutation of the
+paper's (reshape to (n, g), transpose). Renaming keys cannot make that equal
+to the paper's shuffle; permuting weights can, when the two shuffles connect
+each group to the others with equal channel counts: inside each unit the
+channels between the first and the last 1x1 conv are relabelled, within the
+groups of those grouped convs, so that the paper's shuffle routes every
+channel where Megvii's does (:func:`shuffle_relabelling`); unit inputs and
+outputs are untouched. That holds for every g=3 release (the Table 7 models),
+which so load into the paper's ``ShuffleNetV1``. For g=8 the counts differ
+(e.g. 96 channels: group 0 feeds groups 0,0,1,2,2,3,4,4,5,6,6,7 in Megvii's
+order, 0,0,1,1,2,2,3,3,4,5,6,7 in the paper's), no relabelling is exact, and
+the checkpoint converts to ``ShuffleNetV1(variant='megvii')`` instead. The
+parity tests check both to 1e-5.
+
+ShuffleNetV2: the official unit splits channels even/odd instead of
+shuffling after the concat, and its first unit's shortcut keeps the stem's
+channels; ``ShuffleNetV2(variant='megvii')`` is that layout, keys are renamed.
+"""
+from collections import OrderedDict
+
+import torch
+
+from ..models import ShuffleNetV1
+from .common import strip_prefix
+from .mmpretrain import v1_architecture
+from .rules import Converted, apply_rules, classifier, stage_unit, v2_branch_key
+from .torchvision import v2_widen_factor
+
+V1_LAYERS = {
+    'branch_main_1.0': 'g_conv_1x1_compress.conv',
+    'branch_main_1.1': 'g_conv_1x1_compress.bn',
+    'branch_main_1.3': 'depthwise_conv3x3_bn.conv',
+    'branch_main_1.4': 'depthwise_conv3x3_bn.bn',
+    'branch_main_2.0': 'g_conv_1x1_expand.conv',
+    'branch_main_2.1': 'g_conv_1x1_expand.bn',
+}
+
+
+def _v1_unit(match):
+    stage, unit = stage_unit(int(match['unit']))
+    return f'layers.{stage}.{unit}.{V1_LAYERS[match["layer"]]}.'
+
+
+def _v2_unit(match):
+    stage, unit = stage_unit(int(match['unit']))
+    branch = 'branch1' if match['branch'] == 'proj' else 'branch2'
+    return v2_branch_key(stage, unit, branch, int(match['index']))
+
+
+STEM_RULES = [(r'^first_conv\.0\.', 'conv1.conv.'), (r'^first_conv\.1\.', 'conv1.bn.')]
+V1_RULES = STEM_RULES + [
+    (r'^features\.(?P<unit>\d+)\.(?P<layer>branch_main_[12]\.\d)\.', _v1_unit)
+]
+V2_RULES = STEM_RULES + [
+    (r'^conv_last\.0\.', 'layers.3.conv.'),
+    (r'^conv_last\.1\.', 'layers.3.bn.'),
+    (r'^features\.(?P<unit>\d+)\.branch_(?P<branch>proj|main)\.(?P<index>\d)\.',
+     _v2_unit),
+]
+
+
+def paper_shuffle_source(channels, groups):
+    """Input channel at each output position of the paper's shuffle."""
+    n = channels // groups
+    return [(p % groups) * n + p // groups for p in range(channels)]
+
+
+def megvii_shuffle_source(channels, groups):
+    """Input channel at each output position of Megvii's shuffle."""
+    n = channels // groups
+    return [(p % n) * groups + p // n for p in range(channels)]
+
+
+def shuffle_relabelling(channels, groups):
+    """Permutations (R, S) that turn Megvii's unit into ours exactly.
+
+    Megvii: expand(P_m(dw(compress(x)))); ours: expand(P_o(dw(compress(x)))).
+    Compress (and depthwise) channel ``a`` becomes ours ``R[a]``; Megvii's shuffled
+    position ``b`` becomes ours ``S[b]``; both stay within their group of
+    ``channels // groups`` so the grouped 1x1 convs can absorb them. Needs
+    ``P_o[S[b]] == R[P_m[b]]``, found group by group by matching the group
+    each position reads from.
+    """
+    n = channels // groups
+    ours, theirs = (paper_shuffle_source(channels, groups),
+                    megvii_shuffle_source(channels, groups))
+    relabel = [0] * channels
+    for block in range(groups):
+        free = {}
+        for slot in range(block * n, (block + 1) * n):
+            free.setdefault(ours[slot] // n, []).append(slot)
+        for position in range(block * n, (block + 1) * n):
+            slots = free.get(theirs[position] // n)
+            if not slots:
+                raise ValueError(f'no exact relabelling for {channels} channels '
+                                 f'in {groups} groups')
+            relabel[position] = slots.pop()
+    compress = [0] * channels
+    for position, slot in enumerate(relabel):
+        compress[theirs[position]] = ours[slot]
+    return compress, relabel
+
+
+def relabelling_exists(state_dict, prefix, groups):
+    channels = state_dict[f'{prefix}g_conv_1x1_compress.conv.weight'].shape[0]
+    try:
+        shuffle_relabelling(channels, groups)
+    except ValueError:
+        return False
+    return True
+
+
+def _permute_unit(state_dict, prefix, groups):
+    """Apply :func:`shuffle_relabelling` to one unit's weights in place."""
+    compress_key = f'{prefix}g_conv_1x1_compress.'
+    channels = state_dict[compress_key + 'conv.weight'].shape[0]
+    compress, relabel = shuffle_relabelling(channels, groups)
+    # compress / depthwise row R[a] = theirs a; expand column S[b] = theirs b.
+    compress_source = torch.empty(channels, dtype=torch.long)
+    compress_source[torch.tensor(compress)] = torch.arange(channels)
+    expand_source = torch.empty(channels, dtype=torch.long)
+    expand_source[torch.tensor(relabel)] = torch.arange(channels)
+    for key in [k for k in state_dict if k.startswith(
+            (compress_key, f'{prefix}depthwise_conv3x3_bn.'))]:
+        if state_dict[key].ndim:
+            state_dict[key] = state_dict[key][compress_source]
+    expand_key = f'{prefix}g_conv_1x1_expand.conv.weight'
+    weight = state_dict[expand_key]
+    n, per_group = channels // groups, weight.shape[0] // groups
+    permuted = torch.empty_like(weight)
+    for group in range(groups):
+        rows = slice(group * per_group, (group + 1) * per_group)
+        columns = expand_source[group * n:(group + 1) * n] - group * n
+        permuted[rows] = weight[rows][:, columns]
+    state_dict[expand_key] = permuted
+
+
+def convert_megvii(state_dict):
+    """Official ShuffleNetV1 (g=3, g=8) or ShuffleNetV2 -> this project's."""
+    state_dict = strip_prefix(state_dict, 'module.')
+    head = classifier(state_dict, 'classifier.0.')
+    if 'features.0.branch_main_1.0.weight' in state_dict:
+        renamed, rest = apply_rules(state_dict, V1_RULES)
+        cfg = v1_architecture(renamed, 'megvii')
+        units = [f'layers.{stage}.{unit}.'
+                 for stage, blocks in enumerate(ShuffleNetV1.stage_blocks)
+                 for unit in range(blocks)]
+        if cfg['groups'] > 1:
+            if all(relabelling_exists(renamed, unit, cfg['groups']) for unit in units):
+                for unit in units:
+                    _permute_unit(renamed, unit, cfg['groups'])
+            else:
+                cfg['variant'] = 'megvii'
+    elif 'features.0.branch_main.0.weight' in state_dict:
+        renamed, rest = apply_rules(state_dict, V2_RULES)
+        stage2 = renamed['layers.0.1.branch2.2.conv.weight'].shape[0] * 2
+        cfg = dict(type='ShuffleNetV2', variant='megvii',
+                   widen_factor=v2_widen_factor(stage2, 'megvii'))
+    else:
+        raise ValueError('not a Megvii ShuffleNet-Series checkpoint: no '
+                         '"features.0.branch_main_1" (V1) or "features.0.'
+                         'branch_main" (V2) weights')
+    renamed.update((f'unconverted.{k}', v) for k, v in rest.items()
+                   if not k.startswith('classifier.'))
+    return Converted(cfg, OrderedDict(renamed), head)

@@ -1,0 +1,31 @@
+"""timm ``mobilenetv1_100`` (and its other widths) -> MobileNetV1.
+
+timm's MobileNet v1 uses ReLU6, so the backbone config gets
+``act_cfg=dict(type='ReLU6')``. Input: RGB in [0, 1] normalised with mean
+and std 0.5 (the ``timm`` data preprocessor).
+"""
+from ..models import MobileNetV1
+from .rules import Converted, apply_rules, classifier
+
+RULES = [
+    (r'^conv_stem\.', 'conv1.conv.'),
+    (r'^bn1\.', 'conv1.bn.'),
+    (r'^blocks\.(\d)\.(\d+)\.conv_dw\.', r'layers.\1.\2.depthwise_conv.conv.'),
+    (r'^blocks\.(\d)\.(\d+)\.bn1\.', r'layers.\1.\2.depthwise_conv.bn.'),
+    (r'^blocks\.(\d)\.(\d+)\.conv_pw\.', r'layers.\1.\2.pointwise_conv.conv.'),
+    (r'^blocks\.(\d)\.(\d+)\.bn2\.', r'layers.\1.\2.pointwise_conv.bn.'),
+]
+
+
+def convert_timm(state_dict):
+    """Rename timm's MobileNet v1 keys; the width is read from the first block."""
+    if 'blocks.0.0.conv_pw.weight' not in state_dict:
+        raise ValueError('not a timm MobileNet v1 state dict: it has no '
+                         '"blocks.0.0.conv_pw.weight"')
+    first_block = MobileNetV1.arch_settings[0][0]
+    width = state_dict['blocks.0.0.conv_pw.weight'].shape[0] / first_block
+    renamed, rest = apply_rules(state_dict, RULES)
+    renamed.update((f'unconverted.{k}', v) for k, v in rest.items()
+                   if not k.startswith('classifier.'))
+    cfg = dict(type='MobileNetV1', widen_factor=width, act_cfg=dict(type='ReLU6'))
+    return Converted(cfg, renamed, classifier(state_dict, 'classifier.'))
