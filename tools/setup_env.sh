@@ -19,7 +19,8 @@ BASE_PINS=(setuptools==80.9.0 wheel ninja mmengine==0.10.7 'opencv-python<5'
            pycocotools)
 MMCV_VERSION=2.1.0
 MMDET_PIN=mmdet==3.3.0
-DEV_PINS=(pytest flake8 isort)
+# Test-only: linters, and the peers whose models the weight-parity tests build.
+DEV_PINS=(pytest flake8 isort mmpretrain==1.2.0 timm==1.0.31)
 
 step() { CURRENT_STEP="$1"; echo "==> [setup] $1"; }
 trap 'echo "!! [setup] failed during: ${CURRENT_STEP:-start} (rerun to resume)" >&2' ERR
