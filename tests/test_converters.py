@@ -93,6 +93,7 @@ def test_mmpretrain_parity(backbone, channels, tmp_path):
     last = 2 if backbone['type'] == 'ShuffleNetV1' else 3
     theirs = randomize(PRETRAIN_MODELS.build(dict(
         type='ImageClassifier',
+        _scope_='mmpretrain',  # mmdet's default scope may be set by now
         backbone=dict(backbone, out_indices=tuple(range(last + 1))),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(type='LinearClsHead', num_classes=1000, in_channels=channels))))

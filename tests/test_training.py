@@ -29,6 +29,9 @@ def tiny_config(work_dir, max_iters, checkpoint_interval, batch_size=4):
     cfg.default_hooks.checkpoint.interval = checkpoint_interval
     cfg.default_hooks.logger.interval = 5
     cfg.randomness = dict(seed=0)
+    # Keep every box: after a few iterations scores are low, and CocoMetric
+    # returns no metrics at all when no box is predicted.
+    cfg.model.test_cfg.rcnn.score_thr = 0.0
     return cfg
 
 

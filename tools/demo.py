@@ -22,9 +22,12 @@ def main():
                                         args.max_iters, args.seed,
                                         args.cfg_options)
     print(f'checkpoint: {checkpoint}\npredictions drawn: {png}')
+    minutes = metrics['time_s'] / 60
+    if 'coco/bbox_mAP' not in metrics:  # CocoMetric reports nothing then
+        print(f'held-out bbox mAP: 0 (no box predicted), {minutes:.1f} min in all')
+        return
     print(f"held-out bbox mAP (COCO AP@[.5:.95]): {metrics['coco/bbox_mAP']:.3f} "
-          f"(AP50 {metrics['coco/bbox_mAP_50']:.3f}), "
-          f"{metrics['time_s'] / 60:.1f} min in all")
+          f"(AP50 {metrics['coco/bbox_mAP_50']:.3f}), {minutes:.1f} min in all")
 
 
 if __name__ == '__main__':

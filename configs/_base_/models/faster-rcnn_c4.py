@@ -1,6 +1,7 @@
 # C4 Faster R-CNN with the defaults of py-faster-rcnn, the code the ShuffleNet
-# paper trained with (paper-facts.md, section 2). The backbone parts come from
-# faster-rcnn_<backbone>_c4.py beside this file.
+# paper trained with (paper-facts.md, section 2). faster-rcnn_<backbone>_c4.py
+# beside this file adds the backbone (built through stride 16), the StageHead's
+# backbone and first stage, and the channel counts.
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50-caffe-c4.py'
 custom_imports = dict(imports=['shufflenet_det'], allow_failed_imports=False)
 
@@ -14,10 +15,13 @@ model = dict(
         mean=[123.675, 116.28, 103.53],
         std=[58.395, 57.12, 57.375],
         bgr_to_rgb=True),
+    # Frozen BN (statistics and affine), as in the era's fine-tuned detectors.
+    backbone=dict(_delete_=True, norm_eval=True),
     rpn_head=dict(
         feat_channels=512,  # py-faster-rcnn's RPN conv
         # 12 anchors: 64-512 px (scales 4-32 x stride 16), ratios 0.5/1/2.
         anchor_generator=dict(scales=[4, 8, 16, 32])),
+    roi_head=dict(shared_head=dict(_delete_=True, type='StageHead')),
     train_cfg=dict(
         # mmdet's RPN assigner keeps anchors that cross the image border
         # (py-faster-rcnn drops them); RPN sampling is the same, 256 at 1:1.

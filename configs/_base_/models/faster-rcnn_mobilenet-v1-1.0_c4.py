@@ -18,20 +18,13 @@ model = dict(
     data_preprocessor=dict(
         mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5], bgr_to_rgb=True),
     backbone=dict(
-        _delete_=True,
         **backbone,
         num_stages=4,
         out_indices=(3, ),
         frozen_stages=2,
-        norm_eval=True,
         init_cfg=pretrained),
     rpn_head=dict(in_channels=512),
     roi_head=dict(
-        shared_head=dict(
-            _delete_=True,
-            type='StageHead',
-            backbone=backbone,
-            first_stage=4,
-            init_cfg=pretrained),
+        shared_head=dict(backbone=backbone, first_stage=4, init_cfg=pretrained),
         bbox_roi_extractor=dict(out_channels=512),
         bbox_head=dict(in_channels=1024)))

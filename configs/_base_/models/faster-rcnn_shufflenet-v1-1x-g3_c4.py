@@ -1,6 +1,5 @@
 # Backbone through Stage3 (stride 16, 480 ch) feeds RPN and RoIAlign (14x14);
-# Stage4 (960 ch, stride 2 -> 7x7) runs per RoI. Frozen BN, as in the era's
-# detectors fine-tuned from ImageNet; stride <= 4 (the stem) frozen.
+# Stage4 (960 ch, stride 2 -> 7x7) runs per RoI. Stride <= 4 (the stem) frozen.
 # Weights: Megvii's official release, converted by tools/convert_weights.py.
 _base_ = './faster-rcnn_c4.py'
 
@@ -18,20 +17,13 @@ model = dict(
     # Megvii's input: BGR, 0-255, no mean/std.
     data_preprocessor=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
     backbone=dict(
-        _delete_=True,
         **backbone,
         num_stages=2,
         out_indices=(1, ),
         frozen_stages=0,
-        norm_eval=True,
         init_cfg=pretrained),
     rpn_head=dict(in_channels=480),
     roi_head=dict(
-        shared_head=dict(
-            _delete_=True,
-            type='StageHead',
-            backbone=backbone,
-            first_stage=2,
-            init_cfg=pretrained),
+        shared_head=dict(backbone=backbone, first_stage=2, init_cfg=pretrained),
         bbox_roi_extractor=dict(out_channels=480),
         bbox_head=dict(in_channels=960)))

@@ -15,20 +15,13 @@ pretrained = dict(
     checkpoint='checkpoints/shufflenet-v2-1x_imagenet-torchvision.pth')
 model = dict(
     backbone=dict(
-        _delete_=True,
         **backbone,
         num_stages=2,
         out_indices=(1, ),
         frozen_stages=0,
-        norm_eval=True,
         init_cfg=pretrained),
     rpn_head=dict(in_channels=232),
     roi_head=dict(
-        shared_head=dict(
-            _delete_=True,
-            type='StageHead',
-            backbone=backbone,
-            first_stage=2,
-            init_cfg=pretrained),
+        shared_head=dict(backbone=backbone, first_stage=2, init_cfg=pretrained),
         bbox_roi_extractor=dict(out_channels=232),
         bbox_head=dict(in_channels=1024)))
