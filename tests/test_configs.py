@@ -4,11 +4,13 @@ import glob
 import os.path as osp
 
 import pytest
+import yaml
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 from shufflenet_det.converters import DATA_PREPROCESSORS
+from shufflenet_det.reproduce import backbone_mflops
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
@@ -42,3 +44,19 @@ def test_input_normalisation_matches_the_weights(path):
     backbone = cfg.model.backbone
     if backbone.type == 'MobileNetV1' and cfg.pretrained_source == 'timm':
         assert backbone.act_cfg == dict(type='ReLU6')
+
+
+@pytest.mark.parametrize('folder', sorted({osp.dirname(p) for p in CONFIGS}))
+def test_folder_readme_and_metafile_list_its_configs(folder):
+    assert osp.isfile(osp.join(ROOT, folder, 'README.md'))
+    with open(osp.join(ROOT, folder, 'metafile.yml')) as f:
+        metafile = yaml.safe_load(f)
+    models = metafile['Models']
+    assert {m['Config'] for m in models} == {p for p in CONFIGS
+                                             if osp.dirname(p) == folder}
+    collections = {c['Name'] for c in metafile['Collections']}
+    for model in models:
+        assert model['In Collection'] in collections
+        assert model['Name'] == osp.splitext(osp.basename(model['Config']))[0]
+        flops = model['Metadata']['Backbone FLOPs (M, 224x224)']
+        assert flops == backbone_mflops(osp.join(ROOT, model['Config']))
