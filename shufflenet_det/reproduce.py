@@ -118,10 +118,10 @@ def _tool_commands(config, work_dir, gpus):
     """Train and test commands: tools/*.py, or the dist_* launchers."""
     test_dir = osp.join(work_dir, 'test')
     if gpus > 1:
-        env = f'PYTHON={sys.executable}'
-        return ([env, 'bash', 'tools/dist_train.sh', config, str(gpus),
+        launch = ['env', f'PYTHON={sys.executable}', 'bash']
+        return ([*launch, 'tools/dist_train.sh', config, str(gpus),
                  '--work-dir', work_dir],
-                [env, 'bash', 'tools/dist_test.sh', config, '{checkpoint}', str(gpus),
+                [*launch, 'tools/dist_test.sh', config, '{checkpoint}', str(gpus),
                  '--work-dir', test_dir])
     return ([sys.executable, 'tools/train.py', config, '--work-dir', work_dir],
             [sys.executable, 'tools/test.py', config, '{checkpoint}',
@@ -129,12 +129,8 @@ def _tool_commands(config, work_dir, gpus):
 
 
 def _run(command, log_path):
-    env = dict(os.environ)
-    while command and '=' in command[0] and not command[0].startswith('/'):
-        key, value = command[0].split('=', 1)
-        env[key], command = value, command[1:]
     with open(log_path, 'a') as log:
-        result = subprocess.run(command, cwd=ROOT, env=env, stdout=log,
+        result = subprocess.run(command, cwd=ROOT, stdout=log,
                                 stderr=subprocess.STDOUT)
     if result.returncode:
         raise RuntimeError(f'{" ".join(command)} failed ({result.returncode}); '

@@ -75,3 +75,13 @@ def test_smoke_reproduction_end_to_end(tmp_path):
     markdown = (out_dir / 'table7.md').read_text()
     assert 'SMOKE RUN' in markdown
     assert markdown.count('| not run |') == len(EXTRA)
+
+
+def test_multi_gpu_cells_use_the_dist_launchers():
+    from shufflenet_det.reproduce import _tool_commands
+    train, test = _tool_commands('cfg.py', 'work', gpus=4)
+    assert train[:3] == ['env', f'PYTHON={sys.executable}', 'bash']
+    assert train[3:6] == ['tools/dist_train.sh', 'cfg.py', '4']
+    assert test[3:7] == ['tools/dist_test.sh', 'cfg.py', '{checkpoint}', '4']
+    train, _ = _tool_commands('cfg.py', 'work', gpus=1)
+    assert train[:2] == [sys.executable, 'tools/train.py']
