@@ -21,7 +21,6 @@ ShuffleNetV2: the official unit splits channels even/odd instead of
 shuffling after the concat, and its first unit's shortcut keeps the stem's
 channels; ``ShuffleNetV2(variant='megvii')`` is that layout, keys are renamed.
 """
-from collections import OrderedDict
 
 import torch
 
@@ -106,20 +105,22 @@ def shuffle_relabelling(channels, groups):
     return compress, relabel
 
 
-def relabelling_exists(state_dict, prefix, groups):
-    channels = state_dict[f'{prefix}g_conv_1x1_compress.conv.weight'].shape[0]
-    try:
-        shuffle_relabelling(channels, groups)
-    except ValueError:
-        return False
-    return True
+def unit_relabellings(state_dict, units, groups):
+    """:func:`shuffle_relabelling` of every unit, or None if one has none."""
+    relabellings = []
+    for prefix in units:
+        channels = state_dict[f'{prefix}g_conv_1x1_compress.conv.weight'].shape[0]
+        try:
+            relabellings.append(shuffle_relabelling(channels, groups))
+        except ValueError:
+            return None
+    return relabellings
 
 
-def _permute_unit(state_dict, prefix, groups):
-    """Apply :func:`shuffle_relabelling` to one unit's weights in place."""
+def _permute_unit(state_dict, prefix, groups, compress, relabel):
+    """Apply a unit's :func:`shuffle_relabelling` to its weights in place."""
     compress_key = f'{prefix}g_conv_1x1_compress.'
-    channels = state_dict[compress_key + 'conv.weight'].shape[0]
-    compress, relabel = shuffle_relabelling(channels, groups)
+    channels = len(compress)
     # compress / depthwise row R[a] = theirs a; expand column S[b] = theirs b.
     compress_source = torch.empty(channels, dtype=torch.long)
     compress_source[torch.tensor(compress)] = torch.arange(channels)
@@ -145,19 +146,20 @@ def convert_megvii(state_dict):
     state_dict = strip_prefix(state_dict, 'module.')
     head = classifier(state_dict, 'classifier.0.')
     if 'features.0.branch_main_1.0.weight' in state_dict:
-        renamed, rest = apply_rules(state_dict, V1_RULES)
+        renamed = apply_rules(state_dict, V1_RULES, 'classifier.')
         cfg = v1_architecture(renamed, 'megvii')
         units = [f'layers.{stage}.{unit}.'
                  for stage, blocks in enumerate(ShuffleNetV1.stage_blocks)
                  for unit in range(blocks)]
         if cfg['groups'] > 1:
-            if all(relabelling_exists(renamed, unit, cfg['groups']) for unit in units):
-                for unit in units:
-                    _permute_unit(renamed, unit, cfg['groups'])
-            else:
+            relabellings = unit_relabellings(renamed, units, cfg['groups'])
+            if relabellings is None:
                 cfg['variant'] = 'megvii'
+            else:
+                for unit, relabelling in zip(units, relabellings):
+                    _permute_unit(renamed, unit, cfg['groups'], *relabelling)
     elif 'features.0.branch_main.0.weight' in state_dict:
-        renamed, rest = apply_rules(state_dict, V2_RULES)
+        renamed = apply_rules(state_dict, V2_RULES, 'classifier.')
         stage2 = renamed['layers.0.1.branch2.2.conv.weight'].shape[0] * 2
         cfg = dict(type='ShuffleNetV2', variant='megvii',
                    widen_factor=v2_widen_factor(stage2, 'megvii'))
@@ -165,6 +167,4 @@ def convert_megvii(state_dict):
         raise ValueError('not a Megvii ShuffleNet-Series checkpoint: no '
                          '"features.0.branch_main_1" (V1) or "features.0.'
                          'branch_main" (V2) weights')
-    renamed.update((f'unconverted.{k}', v) for k, v in rest.items()
-                   if not k.startswith('classifier.'))
-    return Converted(cfg, OrderedDict(renamed), head)
+    return Converted(cfg, renamed, head)

@@ -27,10 +27,14 @@ def v2_branch_key(stage, unit, branch, index):
     return f'layers.{stage}.{unit}.{branch}.{module}.{layer}.'
 
 
-def apply_rules(state_dict, rules):
-    """Rename every key by the first matching (pattern, replacement) rule;
-    keys no rule matches are dropped from the result and returned apart."""
-    renamed, unmatched = OrderedDict(), OrderedDict()
+def apply_rules(state_dict, rules, head_prefix):
+    """Rename every key by the first matching (pattern, replacement) rule.
+
+    Keys under ``head_prefix`` (the ImageNet classifier) are left out; any
+    other key no rule matches is kept as ``unconverted.{key}``, so that the
+    completeness check lists it instead of it being dropped silently.
+    """
+    renamed = OrderedDict()
     compiled = [(re.compile(pattern), replacement) for pattern, replacement in rules]
     for key, value in state_dict.items():
         for pattern, replacement in compiled:
@@ -38,8 +42,9 @@ def apply_rules(state_dict, rules):
                 renamed[pattern.sub(replacement, key, count=1)] = value
                 break
         else:
-            unmatched[key] = value
-    return renamed, unmatched
+            if not key.startswith(head_prefix):
+                renamed[f'unconverted.{key}'] = value
+    return renamed
 
 
 def stage_unit(index, stage_blocks=(4, 8, 4)):

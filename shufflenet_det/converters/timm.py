@@ -24,8 +24,6 @@ def convert_timm(state_dict):
                          '"blocks.0.0.conv_pw.weight"')
     first_block = MobileNetV1.arch_settings[0][0]
     width = state_dict['blocks.0.0.conv_pw.weight'].shape[0] / first_block
-    renamed, rest = apply_rules(state_dict, RULES)
-    renamed.update((f'unconverted.{k}', v) for k, v in rest.items()
-                   if not k.startswith('classifier.'))
+    renamed = apply_rules(state_dict, RULES, 'classifier.')
     cfg = dict(type='MobileNetV1', widen_factor=width, act_cfg=dict(type='ReLU6'))
     return Converted(cfg, renamed, classifier(state_dict, 'classifier.'))

@@ -39,8 +39,6 @@ def convert_torchvision(state_dict):
                          '"stage2.1.branch2.5.weight"')
     width = v2_widen_factor(2 * state_dict['stage2.1.branch2.5.weight'].shape[0],
                             'torchvision')
-    renamed, rest = apply_rules(state_dict, RULES)
-    renamed.update((f'unconverted.{k}', v) for k, v in rest.items()
-                   if not k.startswith('fc.'))
+    renamed = apply_rules(state_dict, RULES, 'fc.')
     return Converted(dict(type='ShuffleNetV2', widen_factor=width), renamed,
                      classifier(state_dict, 'fc.'))

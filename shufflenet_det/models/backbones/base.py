@@ -67,13 +67,10 @@ class StagedBackbone(BaseModule):
         x = self.stem(x)
         outs = []
         for index, stage in enumerate(self.layers):
-            x = self._forward_stage(stage, x)
+            x = forward_stage(stage, x, self.with_cp and self.training)
             if index in self.out_indices:
                 outs.append(x)
         return tuple(outs)
-
-    def _forward_stage(self, stage: nn.Module, x: Tensor) -> Tensor:
-        return forward_stage(stage, x, self.with_cp and self.training)
 
     def _freeze_stages(self):
         if self.frozen_stages >= 0:
