@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from shufflenet_det.models import channel_shuffle
+from shufflenet_det.models.layers import interleave_channels
 
 
 @pytest.mark.parametrize('groups,channels', [(1, 6), (2, 8), (3, 12), (4, 8), (8, 64)])
@@ -32,3 +33,42 @@ def test_channel_shuffle_channels_last_input():
 def test_channel_shuffle_rejects_indivisible_channels():
     with pytest.raises(ValueError, match='channels=10 .*groups=3'):
         channel_shuffle(torch.randn(1, 10, 2, 2), 3)
+
+
+def _reference_shuffle(x, groups):
+    """The textbook view / transpose / reshape (returns NCHW)."""
+    batch, channels, height, width = x.shape
+    return x.view(batch, groups, channels // groups, height, width).transpose(
+        1, 2).reshape(batch, channels, height, width)
+
+
+@pytest.mark.parametrize('memory_format', [torch.contiguous_format,
+                                           torch.channels_last])
+def test_channel_shuffle_keeps_memory_format_and_gradient(memory_format):
+    x = torch.randn(2, 12, 4, 6).contiguous(memory_format=memory_format)
+    x.requires_grad_(True)
+    out = channel_shuffle(x, 3)
+    assert out.is_contiguous(memory_format=memory_format)
+    torch.testing.assert_close(out, _reference_shuffle(x, 3), rtol=0, atol=0)
+    weight = torch.randn_like(out)
+    (grad, ) = torch.autograd.grad((out * weight).sum(), x)
+    (expected, ) = torch.autograd.grad((_reference_shuffle(x, 3) * weight).sum(), x)
+    torch.testing.assert_close(grad, expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('memory_format', [torch.contiguous_format,
+                                           torch.channels_last])
+def test_interleave_channels_is_concat_then_shuffle(memory_format):
+    # halves of one tensor, as a ShuffleNet v2 unit passes them
+    a, b = torch.randn(2, 10, 3, 4).contiguous(memory_format=memory_format).chunk(2, 1)
+    out = interleave_channels((a, b))
+    assert out.is_contiguous(memory_format=memory_format)
+    torch.testing.assert_close(out, _reference_shuffle(torch.cat((a, b), 1), 2),
+                               rtol=0, atol=0)
+    assert out[0, :4, 0, 0].tolist() == [a[0, 0, 0, 0], b[0, 0, 0, 0],
+                                         a[0, 1, 0, 0], b[0, 1, 0, 0]]
+
+
+def test_interleave_channels_rejects_unequal_parts():
+    with pytest.raises(ValueError, match=r'\(1, 4, 2, 2\) and \(1, 6, 2, 2\)'):
+        interleave_channels((torch.randn(1, 4, 2, 2), torch.randn(1, 6, 2, 2)))

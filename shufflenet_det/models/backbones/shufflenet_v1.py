@@ -2,12 +2,12 @@
 from typing import Optional, Sequence
 
 import torch
-from mmcv.cnn import ConvModule, build_activation_layer
+from mmcv.cnn import ConvModule
 from mmdet.models.utils import make_divisible
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
-from ..layers import channel_shuffle, check_choice
+from ..layers import build_inplace_activation, channel_shuffle, check_choice
 from .base import StagedBackbone
 
 
@@ -65,7 +65,7 @@ class ShuffleUnit(nn.Module):
             act_cfg=None, **common)
         self.g_conv_1x1_expand = ConvModule(
             bottleneck, branch_channels, 1, groups=groups, act_cfg=None, **common)
-        self.act = build_activation_layer(act_cfg)
+        self.act = build_inplace_activation(act_cfg)
         if stride == 2:
             self.avgpool = nn.AvgPool2d(kernel_size=3, stride=2, padding=1)
 
@@ -79,7 +79,8 @@ class ShuffleUnit(nn.Module):
             out = channel_shuffle(out, groups)
         out = self.g_conv_1x1_expand(out)
         if self.stride == 1:
-            return self.act(x + out)
+            # In place: neither autograd nor the caller needs ``out`` again.
+            return self.act(out.add_(x))
         return self.act(torch.cat((self.avgpool(x), out), dim=1))
 
 

@@ -6,7 +6,7 @@ from mmcv.cnn import ConvModule
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
-from ..layers import channel_shuffle, check_choice
+from ..layers import check_choice, interleave_channels
 from .base import StagedBackbone
 
 
@@ -65,14 +65,17 @@ class ShuffleNetV2Unit(nn.Module):
                        act_cfg=act_cfg, **common))
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.variant == 'megvii':
+            if self.stride > 1:
+                return torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+            return torch.cat((x[:, 0::2], self.branch2(x[:, 1::2])), dim=1)
         if self.stride > 1:
-            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
-        elif self.variant == 'megvii':
-            out = torch.cat((x[:, 0::2], self.branch2(x[:, 1::2])), dim=1)
+            parts = (self.branch1(x), self.branch2(x))
         else:
             identity, residual = x.chunk(2, dim=1)
-            out = torch.cat((identity, self.branch2(residual)), dim=1)
-        return out if self.variant == 'megvii' else channel_shuffle(out, 2)
+            parts = (identity, self.branch2(residual))
+        # concat + 2-group channel shuffle, as one copy
+        return interleave_channels(parts)
 
 
 @MODELS.register_module()

@@ -1,0 +1,51 @@
+"""Inference-only speed-ups that leave the computed function unchanged."""
+import torch
+from mmcv.cnn import fuse_conv_bn
+from mmcv.ops import RoIAlign, RoIPool
+from torch import nn
+
+
+def optimize_for_inference(model: nn.Module,
+                           fuse_bn: bool = True,
+                           channels_last: bool = True) -> nn.Module:
+    """Make ``model`` (a backbone or a whole detector) faster on CPU.
+
+    Changes ``model`` in place, puts it in eval mode and returns it; outputs
+    stay those of the unoptimised model up to float rounding
+    (tests/test_inference.py).
+
+    Args:
+        model (nn.Module): Any module; only its convs, BN layers and
+            parameters' memory format are touched.
+        fuse_bn (bool): Fold every BatchNorm into the convolution before it
+            (mmcv's ``fuse_conv_bn``), saving a pass over each feature map.
+            The BN layers are gone afterwards, so the model refuses to run
+            in training mode.
+        channels_last (bool): Store 4-d parameters as NHWC, so that
+            activations follow: oneDNN's depthwise and grouped convolutions
+            are several times faster in it than in NCHW on CPU. mmcv's CPU
+            RoIAlign / RoIPool read their input as NCHW whatever its strides
+            (silently wrong on NHWC), so they get contiguous NCHW input.
+    """
+    model.eval()
+    if fuse_bn:
+        fuse_conv_bn(model)
+        model.register_forward_pre_hook(_refuse_training)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+        for module in model.modules():
+            if isinstance(module, (RoIAlign, RoIPool)):
+                module.register_forward_pre_hook(_nchw_input)
+    return model
+
+
+def _nchw_input(module: nn.Module, args):
+    return (args[0].contiguous(), *args[1:])
+
+
+def _refuse_training(module: nn.Module, args):
+    if module.training:
+        raise RuntimeError(
+            f'{type(module).__name__} had its BatchNorm layers folded into its '
+            'convolutions by optimize_for_inference (fuse_bn=True) and cannot '
+            'be trained; build a new model to train')
