@@ -1,11 +1,16 @@
-"""Latency of backbones, measured so that ratios between them are fair: same
-run, same thread count, models interleaved round by round (drift hits all
-alike), warm-up, then the median."""
+"""Latency of models measured so that ratios between them are fair: same run,
+same thread count, models interleaved round by round (drift hits all alike),
+warm-up, then the median."""
+import copy
 import statistics
 import time
+import warnings
 
 import torch
 from mmengine.analysis import FlopAnalyzer
+from mmengine.structures import InstanceData
+
+from .inference import optimize_for_inference
 
 # ShuffleNet v1 paper, Table 8 (one Snapdragon 820 core): ms at 224x224,
 # 480x640, 720x1280.
@@ -16,6 +21,14 @@ PAPER_TABLE8_MS = {
     'MobileNet v1 1.0': (110.0, 612.0, 1879.2),
 }
 TABLE8_SIZES = ((224, 224), (480, 640), (720, 1280))
+# How a model is run:
+#   eager       - as built: NCHW, BN layers, PyTorch eager;
+#   fast        - optimize_for_inference: BN folded, channels_last, eager;
+#   channels_last - memory format only (for models whose BN mmcv cannot fold);
+#   torchscript - traced, frozen and torch.jit.optimize_for_inference'd
+#                 (conv-BN folding, prepacked oneDNN weights);
+#   compiled    - torch.compile (inductor, weights frozen) of the fast model.
+MODES = ('eager', 'fast', 'channels_last', 'torchscript', 'compiled')
 
 
 def conv_mult_adds(model, size):
@@ -26,19 +39,89 @@ def conv_mult_adds(model, size):
     return sum(by_operator.get(op, 0) for op in ('conv', 'addmm', 'linear')) / 1e9
 
 
-def median_latency(models, size, repeats=10, warmup=3, channels_last=False):
-    """Median ms of a batch-1 forward per model, interleaved round by round."""
-    memory_format = torch.channels_last if channels_last else torch.contiguous_format
-    x = torch.randn(1, 3, *size).contiguous(memory_format=memory_format)
-    for model in models.values():
-        model.eval()  # some train() overrides (mmdet's MobileNetV2) return None
-        model.to(memory_format=memory_format)
+def prepare(model, mode, example=None):
+    """A copy of ``model`` set up to run in ``mode`` (see MODES), eval."""
+    model = copy.deepcopy(model)
+    model.eval()  # some train() overrides (mmdet's MobileNetV2) return None
+    if mode == 'eager':
+        return model
+    if mode == 'fast':
+        return optimize_for_inference(model)
+    if mode == 'channels_last':
+        return optimize_for_inference(model, fuse_bn=False)
+    if mode == 'torchscript':
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            traced = torch.jit.trace(model, example, strict=False)
+            return torch.jit.optimize_for_inference(torch.jit.freeze(traced))
+    if mode == 'compiled':
+        import torch._dynamo.config as dynamo_config
+        import torch._inductor.config as inductor_config
+        inductor_config.freezing = True
+        # one compilation per model instance and input size, never a fallback
+        dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, 256)
+        return torch.compile(optimize_for_inference(model), dynamic=False)
+    raise ValueError(f'mode={mode!r} is not supported; allowed: {MODES}')
+
+
+def median_latency(models, x, repeats=20, warmup=3):
+    """Median ms of a forward of ``x`` per model, interleaved round by round."""
+    cuda = x.is_cuda
     times = {name: [] for name in models}
     with torch.inference_mode():
         for round_ in range(warmup + repeats):
             for name, model in models.items():
+                if cuda:
+                    torch.cuda.synchronize()
                 start = time.perf_counter()
                 model(x)
+                if cuda:
+                    torch.cuda.synchronize()
                 if round_ >= warmup:
                     times[name].append(1000 * (time.perf_counter() - start))
     return {name: statistics.median(t) for name, t in times.items()}
+
+
+def detector_stage_latency(detectors, repeats=5, warmup=1):
+    """Median ms per stage of a two-stage detector's inference, interleaved.
+
+    ``detectors`` maps a name to ``(model, data, proposals)``: a data
+    preprocessor's output for one image and the proposals (InstanceData) the
+    RoI head gets. The stages are those of mmdet's
+    ``TwoStageDetector.predict``: backbone (+ neck), RPN, RoI head. The RPN
+    runs in full, but the RoI head is timed on the given proposals: how many
+    boxes an untrained RPN keeps after NMS varies, while a trained one keeps
+    its ``max_per_img`` on any real image.
+    """
+    times = {name: dict(backbone=[], rpn=[], roi_head=[]) for name in detectors}
+    with torch.inference_mode():
+        for round_ in range(warmup + repeats):
+            for name, (model, data, proposals) in detectors.items():
+                inputs, samples = data['inputs'], data['data_samples']
+                start = time.perf_counter()
+                features = model.extract_feat(inputs)
+                after_backbone = time.perf_counter()
+                model.rpn_head.predict(features, samples, rescale=False)
+                after_rpn = time.perf_counter()
+                model.roi_head.predict(features, [proposals], samples, rescale=True)
+                end = time.perf_counter()
+                if round_ >= warmup:
+                    for stage, ms in (('backbone', after_backbone - start),
+                                      ('rpn', after_rpn - after_backbone),
+                                      ('roi_head', end - after_rpn)):
+                        times[name][stage].append(1000 * ms)
+    return {name: {stage: statistics.median(t) for stage, t in stages.items()}
+            for name, stages in times.items()}
+
+
+def random_proposals(image_shape, count, seed=0):
+    """``count`` boxes of 16 px to the image size inside ``image_shape``
+    (h, w), the same for every detector given the same arguments."""
+    generator = torch.Generator().manual_seed(seed)
+    height, width = image_shape
+    size = torch.rand(count, 2, generator=generator) * (
+        torch.tensor([width, height]) - 16) + 16
+    corner = torch.rand(count, 2, generator=generator) * (
+        torch.tensor([width, height]) - size)
+    return InstanceData(bboxes=torch.cat((corner, corner + size), dim=1),
+                        scores=torch.rand(count, generator=generator))
