@@ -30,7 +30,7 @@ BASELINE = 'mobilenet-v1-1.0'
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 
-def test_scale(cfg):
+def resize_scale(cfg):
     """The (long, short) scale of the config's test-time Resize."""
     for step in cfg.test_dataloader.dataset.pipeline:
         if step['type'] == 'Resize':
@@ -41,7 +41,7 @@ def test_scale(cfg):
 def one_image(model, cfg, image_size):
     """``image_size`` (h, w) resized as the config's test pipeline would,
     through the model's data preprocessor."""
-    width, height = mmcv.rescale_size(image_size[::-1], test_scale(cfg))
+    width, height = mmcv.rescale_size(image_size[::-1], resize_scale(cfg))
     packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, height, width)],
                             num_items=[1])
     return model.data_preprocessor(packed, training=False)
