@@ -88,20 +88,28 @@ def detector_stage_latency(detectors, repeats=5, warmup=1):
     ``detectors`` maps a name to ``(model, data, proposals)``: a data
     preprocessor's output for one image and the proposals (InstanceData) the
     RoI head gets. The stages are those of mmdet's
-    ``TwoStageDetector.predict``: backbone (+ neck), RPN, RoI head. The RPN
-    runs in full, but the RoI head is timed on the given proposals: how many
-    boxes an untrained RPN keeps after NMS varies, while a trained one keeps
-    its ``max_per_img`` on any real image.
+    ``TwoStageDetector.predict``: backbone (+ neck), RPN, RoI head. What an
+    untrained model's RPN keeps varies by model (from 200 to 6000 boxes into
+    NMS), while a trained one keeps its ``nms_pre`` boxes on any real image,
+    so the RPN head runs on the features but its proposal step on random
+    scores and deltas (the same for models with the same anchors), and the
+    RoI head on the given proposals.
     """
     times = {name: dict(backbone=[], rpn=[], roi_head=[]) for name in detectors}
     with torch.inference_mode():
+        rpn_outputs = {
+            name: random_like(model.rpn_head(model.extract_feat(data['inputs'])))
+            for name, (model, data, _) in detectors.items()}
         for round_ in range(warmup + repeats):
             for name, (model, data, proposals) in detectors.items():
                 inputs, samples = data['inputs'], data['data_samples']
+                metas = [sample.metainfo for sample in samples]
                 start = time.perf_counter()
                 features = model.extract_feat(inputs)
                 after_backbone = time.perf_counter()
-                model.rpn_head.predict(features, samples, rescale=False)
+                model.rpn_head(features)
+                model.rpn_head.predict_by_feat(
+                    *rpn_outputs[name], batch_img_metas=metas, rescale=False)
                 after_rpn = time.perf_counter()
                 model.roi_head.predict(features, [proposals], samples, rescale=True)
                 end = time.perf_counter()
@@ -112,6 +120,14 @@ def detector_stage_latency(detectors, repeats=5, warmup=1):
                         times[name][stage].append(1000 * ms)
     return {name: {stage: statistics.median(t) for stage, t in stages.items()}
             for name, stages in times.items()}
+
+
+def random_like(outputs, seed=0):
+    """Standard normal tensors of the shapes of ``outputs`` (lists of
+    tensors), the same for the same shapes and seed."""
+    generator = torch.Generator().manual_seed(seed)
+    return [[torch.randn(out.shape, generator=generator).to(out) for out in level]
+            for level in outputs]
 
 
 def random_proposals(image_shape, count, seed=0):

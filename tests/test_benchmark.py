@@ -11,7 +11,7 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 from shufflenet_det.benchmark import (MODES, detector_stage_latency, median_latency,
-                                      prepare, random_proposals)
+                                      prepare, random_like, random_proposals)
 from shufflenet_det.demo import DEMO_CONFIG
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -59,6 +59,16 @@ def test_detector_stage_latency_splits_the_predict_path():
     stages = latency['demo']
     assert set(stages) == {'backbone', 'rpn', 'roi_head'}
     assert all(stages[stage] > 0 for stage in ('backbone', 'rpn', 'roi_head'))
+
+
+def test_random_like_is_the_same_for_the_same_shapes():
+    """Detectors with the same anchors get the same RPN proposal work."""
+    outputs = [[torch.zeros(1, 3, 4, 5)], [torch.zeros(1, 12, 4, 5)]]
+    first, second = random_like(outputs), random_like(outputs)
+    assert [[t.shape for t in level] for level in first] == [
+        [(1, 3, 4, 5)], [(1, 12, 4, 5)]]
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, second))
+    assert not torch.equal(first[0][0], random_like(outputs, seed=1)[0][0])
 
 
 def test_benchmark_detector_cli_compares_with_mobilenet():
