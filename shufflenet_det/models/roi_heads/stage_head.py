@@ -1,4 +1,7 @@
 """The last backbone stages run per RoI: the box head of a C4 detector."""
+from typing import Optional
+
+import torch
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor, nn
@@ -32,6 +35,11 @@ class StageHead(BaseModule):
         norm_eval (bool): Keep BN in eval mode while training (default, as
             in ``ResLayer``: RoI batches are too correlated for BN statistics).
         with_cp (bool): Gradient checkpointing per unit.
+        test_batch (int, optional): Outside training, run the RoIs through
+            in batches of this many: a C4 head's activations for 300 RoIs
+            are 50-110 MB tensors, which glibc maps fresh from the kernel
+            (page faults on first touch) at every allocation; batches of
+            64 stay in reused heap memory and in cache. Same outputs.
         init_cfg (dict | list[dict], optional): mmengine initialisation.
     """
 
@@ -41,6 +49,7 @@ class StageHead(BaseModule):
                  frozen_stages: int = -1,
                  norm_eval: bool = True,
                  with_cp: bool = False,
+                 test_batch: Optional[int] = 64,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg or DEFAULT_INIT_CFG)
         full = MODELS.build(dict(backbone, out_indices=(), frozen_stages=-1,
@@ -52,6 +61,10 @@ class StageHead(BaseModule):
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.with_cp = with_cp
+        if test_batch is not None and test_batch < 1:
+            raise ValueError(f'test_batch must be a positive int or None, got '
+                             f'{test_batch!r}')
+        self.test_batch = test_batch
         self.out_channels = full.stage_channels[-1]
         # Placeholders keep the stage indices, hence the checkpoint's keys.
         self.layers = nn.ModuleList([nn.Identity()] * first_stage +
@@ -59,6 +72,12 @@ class StageHead(BaseModule):
         self.train()
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.training or not self.test_batch or len(x) <= self.test_batch:
+            return self._forward_stages(x)
+        return torch.cat([self._forward_stages(part)
+                          for part in x.split(self.test_batch)])
+
+    def _forward_stages(self, x: Tensor) -> Tensor:
         for stage in self.layers[self.first_stage:]:
             x = forward_stage(stage, x, self.with_cp and self.training)
         return x
