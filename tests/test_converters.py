@@ -17,6 +17,7 @@ from shufflenet_det.complexity import ImageNetClassifier
 from shufflenet_det.converters import convert_checkpoint, save_state_dict
 from shufflenet_det.converters.megvii import (megvii_shuffle_source,
                                               paper_shuffle_source, shuffle_relabelling)
+from helpers import randomise_batch_norm
 
 INPUTS = [torch.randn(2, 3, 97, 131), torch.randn(1, 3, 64, 40)]
 
@@ -25,14 +26,9 @@ def randomize(model):
     """Random weights and BN statistics, so that nothing matches by luck."""
     torch.manual_seed(1)
     for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2.0)
-            module.weight.data.uniform_(0.5, 1.5)
-            module.bias.data.uniform_(-0.5, 0.5)
-        elif isinstance(module, (nn.Conv2d, nn.Linear)):
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
             nn.init.normal_(module.weight, std=(2 / module.weight[0].numel())**0.5)
-    return model.eval()
+    return randomise_batch_norm(model).eval()
 
 
 def assert_close(ours, theirs):

@@ -10,6 +10,7 @@ from mmengine.config import Config
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from shufflenet_det import optimize_for_inference
+from helpers import randomise_batch_norm
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BACKBONES = [
@@ -19,17 +20,6 @@ BACKBONES = [
     dict(type='ShuffleNetV2', variant='megvii', out_indices=(0, 1, 2, 3)),
     dict(type='MobileNetV1', widen_factor=0.5, out_indices=(1, 2, 3, 4)),
 ]
-
-
-def randomise_batch_norm(model):
-    """Non-trivial BN statistics and affine terms, so folding them matters."""
-    for module in model.modules():
-        if isinstance(module, _BatchNorm):
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2.0)
-            module.weight.data.uniform_(0.5, 1.5)
-            module.bias.data.uniform_(-0.5, 0.5)
-    return model
 
 
 @pytest.fixture(scope='module', autouse=True)
