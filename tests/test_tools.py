@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.demo import DEMO_CONFIG
@@ -60,6 +61,20 @@ def test_train_resume_and_test(tiny_config):
     with open(out, 'rb') as f:
         predictions = pickle.load(f)
     assert len(predictions) == 3 and 'pred_instances' in predictions[0]
+
+    # --fast: BN folded, channels_last, separable RoIAlign; the same boxes
+    fast_out = str(root / 'predictions_fast.pkl')
+    log = run_tool('tools/test.py', config, osp.join(work_dir, 'iter_4.pth'),
+                   '--work-dir', work_dir, '--out', fast_out, '--fast')
+    assert 'optimize_for_inference applied to FasterRCNN' in log
+    with open(fast_out, 'rb') as f:
+        fast_predictions = pickle.load(f)
+    assert sum(len(p['pred_instances']['scores']) for p in predictions) > 0
+    for fast, plain in zip(fast_predictions, predictions):
+        for key in ('bboxes', 'scores', 'labels'):
+            torch.testing.assert_close(fast['pred_instances'][key],
+                                       plain['pred_instances'][key],
+                                       rtol=1e-3, atol=1e-3)
 
 
 def test_test_rejects_bad_out_file(tiny_config):

@@ -26,6 +26,9 @@ def parse_args():
                         default='none', help='job launcher')
     parser.add_argument('--tta', action='store_true',
                         help='flip test-time augmentation')
+    parser.add_argument('--fast', action='store_true',
+                        help='optimize_for_inference: BN folded into convs, '
+                        'channels_last, separable RoIAlign (same results, CPU)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
@@ -39,6 +42,9 @@ def main():
     cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher)
     apply_test_options(cfg, args.checkpoint, args.show, args.show_dir,
                        args.wait_time, args.tta)
+    if args.fast:
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []),
+                            dict(type='FastInferenceHook')]
     runner = build_runner(cfg)
     if args.out is not None:
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
