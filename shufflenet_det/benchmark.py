@@ -64,21 +64,23 @@ def prepare(model, mode, example=None):
     raise ValueError(f'mode={mode!r} is not supported; allowed: {MODES}')
 
 
+def clock(cuda=False):
+    """Seconds, after the GPU's queued work when ``cuda``."""
+    if cuda:
+        torch.cuda.synchronize()
+    return time.perf_counter()
+
+
 def median_latency(models, x, repeats=20, warmup=3):
     """Median ms of a forward of ``x`` per model, interleaved round by round."""
-    cuda = x.is_cuda
     times = {name: [] for name in models}
     with torch.inference_mode():
         for round_ in range(warmup + repeats):
             for name, model in models.items():
-                if cuda:
-                    torch.cuda.synchronize()
-                start = time.perf_counter()
+                start = clock(x.is_cuda)
                 model(x)
-                if cuda:
-                    torch.cuda.synchronize()
                 if round_ >= warmup:
-                    times[name].append(1000 * (time.perf_counter() - start))
+                    times[name].append(1000 * (clock(x.is_cuda) - start))
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -104,15 +106,15 @@ def detector_stage_latency(detectors, repeats=5, warmup=1):
             for name, (model, data, proposals) in detectors.items():
                 inputs, samples = data['inputs'], data['data_samples']
                 metas = [sample.metainfo for sample in samples]
-                start = time.perf_counter()
+                start = clock(inputs.is_cuda)
                 features = model.extract_feat(inputs)
-                after_backbone = time.perf_counter()
+                after_backbone = clock(inputs.is_cuda)
                 model.rpn_head(features)
                 model.rpn_head.predict_by_feat(
                     *rpn_outputs[name], batch_img_metas=metas, rescale=False)
-                after_rpn = time.perf_counter()
+                after_rpn = clock(inputs.is_cuda)
                 model.roi_head.predict(features, [proposals], samples, rescale=True)
-                end = time.perf_counter()
+                end = clock(inputs.is_cuda)
                 if round_ >= warmup:
                     for stage, ms in (('backbone', after_backbone - start),
                                       ('rpn', after_rpn - after_backbone),

@@ -90,9 +90,15 @@ def test_benchmark_detector_cli_compares_with_mobilenet():
     assert float(rows[0][-1].rstrip(' |')) > 0
 
 
-def test_benchmark_detector_cli_names_a_missing_config():
+@pytest.mark.parametrize('args,message', [
+    (['nowhere/x.py'], "config 'nowhere/x.py' not found"),
+    pytest.param(['--device', 'cuda'], '--device cuda: CUDA is not available',
+                 marks=pytest.mark.skipif(torch.cuda.is_available(),
+                                          reason='CUDA is available')),
+])
+def test_benchmark_detector_cli_names_bad_arguments(args, message):
     result = subprocess.run(
-        [sys.executable, 'tools/benchmark_detector.py', 'nowhere/x.py'],
+        [sys.executable, 'tools/benchmark_detector.py', *args],
         cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 2
-    assert "config 'nowhere/x.py' not found" in result.stderr
+    assert message in result.stderr

@@ -64,7 +64,10 @@ def main():
                         metavar=('H', 'W'), help='before the test-time resize')
     parser.add_argument('--modes', nargs='+', default=['eager', 'fast'],
                         choices=['eager', 'fast'])
+    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     args = parser.parse_args()
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: CUDA is not available here')
     torch.set_num_threads(args.threads)
     register_all_modules()
     detectors = {}
@@ -73,16 +76,19 @@ def main():
         if not osp.isfile(path):
             parser.error(f'config {config!r} not found under {ROOT}/configs')
         cfg = Config.fromfile(path)
-        model = MODELS.build(cfg.model)  # init_weights() not called: no checkpoints
+        # init_weights() not called: no checkpoints
+        model = MODELS.build(cfg.model).to(args.device)
         data = one_image(model, cfg, args.image_size)
         # as many proposals as a trained RPN keeps, the same boxes for all
         proposals = random_proposals(data['data_samples'][0].img_shape,
                                      cfg.model.test_cfg.rpn.max_per_img)
         for mode in args.modes:
-            detectors[(config, mode)] = (prepare(model, mode), data, proposals)
+            detectors[(config, mode)] = (prepare(model, mode), data,
+                                         proposals.to(args.device))
 
     latency = detector_stage_latency(detectors, args.repeats, args.warmup)
-    print(f'threads {args.threads}, one {args.image_size[0]}x{args.image_size[1]} '
+    print(f'{args.device}, threads {args.threads}, '
+          f'one {args.image_size[0]}x{args.image_size[1]} '
           f'image resized by each config, median of {args.repeats} after '
           f'{args.warmup} warm-up, RoI head on `proposals` fixed random boxes\n\n'
           '| config | mode | input | proposals | backbone ms | RPN ms | RoI head ms '
