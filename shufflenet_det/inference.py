@@ -6,8 +6,12 @@ from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from .models.roi_heads import SeparableRoIAlign
+
+# BN classes whose forward is plain batch normalisation, which folding keeps
+PLAIN_BATCH_NORM_FORWARDS = (_BatchNorm.forward, nn.SyncBatchNorm.forward)
 
 
 def optimize_for_inference(model: nn.Module,
@@ -26,7 +30,8 @@ def optimize_for_inference(model: nn.Module,
         fuse_bn (bool): Fold every BatchNorm into the convolution before it
             (mmcv's ``fuse_conv_bn``), saving a pass over each feature map.
             The BN layers are gone afterwards, so the model refuses to run
-            in training mode.
+            in training mode. BN subclasses with a forward of their own
+            (timm's BatchNormAct2d) are refused with a ValueError.
         channels_last (bool): Store 4-d parameters as NHWC, so that
             activations follow: oneDNN's depthwise and grouped convolutions
             are several times faster in it than in NCHW on CPU. mmcv's CPU
@@ -37,6 +42,8 @@ def optimize_for_inference(model: nn.Module,
             on NHWC features: 6-9x faster than mmcv's single-threaded CPU
             kernel on a C4 detector's 300 RoIs.
     """
+    if fuse_bn:
+        _check_plain_batch_norm(model)  # before anything changes
     model.eval()
     if fuse_bn:
         fuse_conv_bn(model)
@@ -50,6 +57,19 @@ def optimize_for_inference(model: nn.Module,
                     and not isinstance(module, SeparableRoIAlign)):
                 module.register_forward_pre_hook(_nchw_input)
     return model
+
+
+def _check_plain_batch_norm(model: nn.Module):
+    """Folding replaces a BN layer by the identity: refuse BN subclasses that
+    do more (timm's BatchNormAct2d also applies its activation)."""
+    for name, module in model.named_modules():
+        if (isinstance(module, _BatchNorm)
+                and type(module).forward not in PLAIN_BATCH_NORM_FORWARDS):
+            raise ValueError(
+                f'optimize_for_inference(fuse_bn=True) cannot fold {name!r}: '
+                f'{type(module).__module__}.{type(module).__name__} overrides '
+                'BatchNorm\'s forward, and folding would drop what it adds; '
+                'allowed: BatchNorm1d/2d/3d, SyncBatchNorm. Pass fuse_bn=False')
 
 
 def _replace_roi_align(model: nn.Module):

@@ -75,3 +75,13 @@ def test_folded_model_refuses_to_train():
     model.train()
     with pytest.raises(RuntimeError, match='ShuffleNetV1 had its BatchNorm'):
         model(torch.randn(1, 3, 64, 64))
+
+
+def test_refuses_to_fold_batch_norm_that_does_more():
+    """timm's BatchNormAct2d applies its activation too: folding would drop it."""
+    import timm
+    model = timm.create_model('mobilenetv1_100')
+    with pytest.raises(ValueError, match=r"cannot fold 'bn1': "
+                       r'timm\.layers\.norm_act\.BatchNormAct2d overrides'):
+        optimize_for_inference(model)
+    optimize_for_inference(model, fuse_bn=False)  # layout only: allowed
