@@ -2,6 +2,7 @@
 each config with mmdet's tools, collect bbox mAP, and write a table beside the
 paper's figures. Cells not run stay "not run"; a smoke mode runs the same
 pipeline on the generated shapes dataset with a two-iteration schedule."""
+import functools
 import glob
 import json
 import os
@@ -182,7 +183,14 @@ def backbone_mflops(config_path):
     model = Config.fromfile(config_path).model
     backbone = model.roi_head.get('shared_head', {}).get('backbone') or model.backbone
     keep = ('type', 'groups', 'widen_factor', 'variant', 'stem_channels', 'act_cfg')
-    return round(measure_complexity({k: backbone[k] for k in keep if k in backbone})[0])
+    return _mflops(json.dumps({k: backbone[k] for k in keep if k in backbone},
+                              sort_keys=True))
+
+
+@functools.lru_cache(maxsize=None)
+def _mflops(backbone_json):
+    """Measured once per backbone: the 300 and 600 cells share theirs."""
+    return round(measure_complexity(json.loads(backbone_json))[0])
 
 
 def _commit():
@@ -225,12 +233,16 @@ def reproduce(cells_to_run, out_dir, work_root, gpus=1, smoke=False):
                 record['error'] = str(error)
         records.append(record)
     mode = 'smoke' if smoke else 'coco'
-    with open(json_path + '.partial', 'w') as f:
-        json.dump(dict(mode=mode, cells=records), f, indent=2)
-    os.replace(json_path + '.partial', json_path)
-    with open(osp.join(out_dir, 'table7.md'), 'w') as f:
-        f.write(table_markdown(records, mode))
+    _write_atomically(json_path, json.dumps(dict(mode=mode, cells=records), indent=2))
+    _write_atomically(osp.join(out_dir, 'table7.md'), table_markdown(records, mode))
     return records
+
+
+def _write_atomically(path, text):
+    """An interrupted run leaves the previous file whole, never half of one."""
+    with open(path + '.partial', 'w') as f:
+        f.write(text)
+    os.replace(path + '.partial', path)
 
 
 def table_markdown(records, mode):
