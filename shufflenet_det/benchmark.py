@@ -64,6 +64,13 @@ def prepare(model, mode, example=None):
     raise ValueError(f'mode={mode!r} is not supported; allowed: {MODES}')
 
 
+def check_device(parser, device):
+    """The benchmark tools' ``--device``: CUDA that is not there is a usage
+    error (exit 2), not a traceback."""
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error(f'--device {device}: CUDA is not available here')
+
+
 def clock(cuda=False):
     """Seconds, after the GPU's queued work when ``cuda``."""
     if cuda:
@@ -102,16 +109,17 @@ def detector_stage_latency(detectors, repeats=5, warmup=1):
         rpn_outputs = {
             name: random_like(model.rpn_head(model.extract_feat(data['inputs'])))
             for name, (model, data, _) in detectors.items()}
+        metas = {name: [sample.metainfo for sample in data['data_samples']]
+                 for name, (_, data, _) in detectors.items()}
         for round_ in range(warmup + repeats):
             for name, (model, data, proposals) in detectors.items():
                 inputs, samples = data['inputs'], data['data_samples']
-                metas = [sample.metainfo for sample in samples]
                 start = clock(inputs.is_cuda)
                 features = model.extract_feat(inputs)
                 after_backbone = clock(inputs.is_cuda)
                 model.rpn_head(features)
                 model.rpn_head.predict_by_feat(
-                    *rpn_outputs[name], batch_img_metas=metas, rescale=False)
+                    *rpn_outputs[name], batch_img_metas=metas[name], rescale=False)
                 after_rpn = clock(inputs.is_cuda)
                 model.roi_head.predict(features, [proposals], samples, rescale=True)
                 end = clock(inputs.is_cuda)

@@ -15,7 +15,8 @@ from mmdet.utils import register_all_modules
 
 import shufflenet_det  # noqa: F401
 from shufflenet_det.benchmark import (MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
-                                      conv_mult_adds, median_latency, prepare)
+                                      check_device, conv_mult_adds, median_latency,
+                                      prepare)
 
 BASELINE = 'MobileNet v1 1.0'
 # Each returns only its last stage, as the classifiers the papers timed.
@@ -167,8 +168,7 @@ def main():
     parser.add_argument('--json', help='also write the figures here')
     parser.add_argument('--plot', help='also draw latency vs MMAC to this PNG')
     args = parser.parse_args()
-    if args.device.startswith('cuda') and not torch.cuda.is_available():
-        parser.error(f'--device {args.device}: CUDA is not available here')
+    check_device(parser, args.device)
     torch.set_num_threads(args.threads)
     register_all_modules()
     found = variants(args.models, tuple(args.modes))

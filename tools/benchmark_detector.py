@@ -17,7 +17,8 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 import shufflenet_det  # noqa: F401
-from shufflenet_det.benchmark import detector_stage_latency, prepare, random_proposals
+from shufflenet_det.benchmark import (check_device, detector_stage_latency, prepare,
+                                      random_proposals)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CONFIGS = sorted(
@@ -66,8 +67,7 @@ def main():
                         choices=['eager', 'fast'])
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     args = parser.parse_args()
-    if args.device.startswith('cuda') and not torch.cuda.is_available():
-        parser.error(f'--device {args.device}: CUDA is not available here')
+    check_device(parser, args.device)
     torch.set_num_threads(args.threads)
     register_all_modules()
     detectors = {}
@@ -82,9 +82,9 @@ def main():
         # as many proposals as a trained RPN keeps, the same boxes for all
         proposals = random_proposals(data['data_samples'][0].img_shape,
                                      cfg.model.test_cfg.rpn.max_per_img)
+        proposals = proposals.to(args.device)
         for mode in args.modes:
-            detectors[(config, mode)] = (prepare(model, mode), data,
-                                         proposals.to(args.device))
+            detectors[(config, mode)] = (prepare(model, mode), data, proposals)
 
     latency = detector_stage_latency(detectors, args.repeats, args.warmup)
     print(f'{args.device}, threads {args.threads}, '
