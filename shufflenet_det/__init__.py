@@ -7,6 +7,7 @@ It also lets ``--resume`` load mmengine training checkpoints on torch >= 2.6
 """
 from .checkpoint import allow_mmengine_training_checkpoints
 from .datasets import *  # noqa: F401,F403
+from .distributed import CPUDistributedDataParallel  # noqa: F401
 from .inference import FastInferenceHook, optimize_for_inference  # noqa: F401
 from .models import *  # noqa: F401,F403
 

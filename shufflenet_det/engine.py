@@ -7,6 +7,8 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from .distributed import init_distributed
+
 # Flip test-time augmentation, mmdet's default for ``--tta``.
 DEFAULT_TTA_MODEL = dict(
     type='DetTTAModel',
@@ -72,5 +74,7 @@ def apply_test_options(cfg, checkpoint, show=False, show_dir=None, wait_time=2,
 
 
 def build_runner(cfg):
-    """The default Runner, or the one named by ``runner_type``."""
+    """The default Runner, or the one named by ``runner_type``; several
+    processes without GPUs run on gloo (:func:`init_distributed`)."""
+    init_distributed(cfg)
     return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)

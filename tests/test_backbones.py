@@ -1,11 +1,12 @@
-import copy
 import math
 
 import pytest
 import torch
+from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from shufflenet_det.models import MobileNetV1, ShuffleNetV1, ShuffleNetV2
+from helpers import check_training_step
 
 # Expected output channels and strides, restated from the papers' tables.
 V1_STAGE2_1X = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}  # v1 Table 1
@@ -119,28 +120,17 @@ def batch_norms(module):
     return [m for m in module.modules() if isinstance(m, _BatchNorm)]
 
 
-@pytest.mark.parametrize('cls,kwargs', ALL_BACKBONES)
-@pytest.mark.parametrize('frozen_stages', [0, 1, 2])
-def test_frozen_stages(cls, kwargs, frozen_stages):
-    model = cls(frozen_stages=frozen_stages, **kwargs)
-    model.train()
-    frozen = [model.conv1, *model.layers[:frozen_stages]]
-    trainable = model.layers[frozen_stages:]
-    for module in frozen:
-        assert all(not p.requires_grad for p in module.parameters())
-        assert all(not bn.training for bn in batch_norms(module))
-    for module in trainable:
-        assert all(p.requires_grad for p in module.parameters())
-        assert all(bn.training for bn in batch_norms(module))
-    # Frozen BN statistics do not move, trainable ones do.
-    frozen_stats = [bn.running_mean.clone() for m in frozen for bn in batch_norms(m)]
-    outs = model(torch.randn(2, 3, 64, 64))
-    sum(out.sum() for out in outs).backward()
-    for module in frozen:
-        assert all(p.grad is None for p in module.parameters())
-    for before, bn in zip(frozen_stats, [bn for m in frozen for bn in batch_norms(m)]):
-        torch.testing.assert_close(bn.running_mean, before)
-    assert all(p.grad is not None for p in trainable.parameters())
+FROZEN_CASES = [(cls, kwargs, frozen_stages)
+                for cls, kwargs in ALL_BACKBONES
+                for frozen_stages in range(-1, cls(**kwargs).num_stages + 1)]
+
+
+@pytest.mark.parametrize('cls,kwargs,frozen_stages', FROZEN_CASES)
+def test_frozen_stages_train_exactly_the_other_parameters(cls, kwargs, frozen_stages):
+    num_stages = cls(**kwargs).num_stages
+    model = cls(frozen_stages=frozen_stages, out_indices=range(num_stages),
+                **kwargs).train()
+    check_training_step(model, torch.randn(2, 3, 64, 64), frozen_stages)
 
 
 @pytest.mark.parametrize('cls,kwargs', ALL_BACKBONES)
@@ -172,6 +162,7 @@ def test_with_cp_same_outputs_and_gradients(cls, kwargs):
     sum((out * out).sum() for out in outs).backward()
     sum((out * out).sum() for out in outs_cp).backward()
     for (name, p), p_cp in zip(plain.named_parameters(), checkpointed.parameters()):
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
         torch.testing.assert_close(p_cp.grad, p.grad, msg=name)
 
 
@@ -203,13 +194,21 @@ def test_pretrained_init_cfg_with_prefix(cls, kwargs, tmp_path):
         torch.testing.assert_close(model.state_dict()[key], value, msg=key)
 
 
-def test_default_init_is_not_pytorch_default():
-    model = ShuffleNetV1(groups=3, widen_factor=0.5)
-    reference = copy.deepcopy(model.state_dict())
+@pytest.mark.parametrize('cls,kwargs', ALL_BACKBONES)
+def test_default_init_is_kaiming_and_unit_batch_norm(cls, kwargs):
+    """He init (normal, fan_out, ReLU gain: std sqrt(2 / fan_out)) for every
+    conv, BN weight 1 and bias 0 - not PyTorch's uniform default."""
+    model = cls(**kwargs)
     model.init_weights()
-    changed = [k for k, v in model.state_dict().items()
-               if k.endswith('conv.weight') and not torch.equal(v, reference[k])]
-    assert changed
+    for name, module in model.named_modules():
+        if isinstance(module, nn.Conv2d) and module.weight.numel() >= 2000:
+            fan_out = module.out_channels * module.weight[0, 0].numel()
+            std = module.weight.std().item()
+            assert abs(std / (2 / fan_out)**0.5 - 1) < 0.15, name
+            assert (module.weight < 0).any() and module.weight.abs().max() > 2 * std
+        elif isinstance(module, _BatchNorm):
+            assert torch.equal(module.weight, torch.ones_like(module.weight)), name
+            assert torch.equal(module.bias, torch.zeros_like(module.bias)), name
 
 
 @pytest.mark.parametrize('build,message', [

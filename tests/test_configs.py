@@ -4,13 +4,17 @@ import glob
 import os.path as osp
 
 import pytest
+import torch
 import yaml
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from shufflenet_det.converters import DATA_PREPROCESSORS
 from shufflenet_det.reproduce import backbone_mflops
+from helpers import stage_index
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
@@ -25,14 +29,58 @@ def test_configs_are_discovered():
     assert len(CONFIGS) >= 14
 
 
+def frozen_parameters(cfg, model):
+    """The parameters that ``cfg`` says must not train: stem and stages below
+    ``frozen_stages`` of the backbone and the C4 head, and BN layers built
+    with ``requires_grad=False``."""
+    parts = {'backbone.': cfg.model.backbone}
+    shared_head = cfg.model.roi_head.get('shared_head')
+    if shared_head is not None:
+        parts['roi_head.shared_head.'] = dict(shared_head.backbone,
+                                              frozen_stages=shared_head.get(
+                                                  'frozen_stages', -1))
+    norms = {n for n, m in model.named_modules() if isinstance(m, _BatchNorm)}
+    frozen = set()
+    for name, _ in model.named_parameters():
+        for prefix, part in parts.items():
+            if not name.startswith(prefix):
+                continue
+            local = name[len(prefix):]
+            frozen_stages = part.get('frozen_stages', -1)
+            in_frozen_stage = 0 <= frozen_stages and stage_index(local) < frozen_stages
+            frozen_norm = (name.rsplit('.', 1)[0] in norms
+                           and not part.get('norm_cfg', {}).get('requires_grad', True))
+            if in_frozen_stage or frozen_norm:
+                frozen.add(name)
+    return frozen
+
+
 @pytest.mark.parametrize('path', CONFIGS)
-def test_config_builds_and_runs(path, run_loss_and_predict):
+def test_config_builds_trains_the_right_parameters_and_runs(
+        path, run_loss_and_predict):
     register_all_modules()
     cfg = Config.fromfile(osp.join(ROOT, path))
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(cfg.model).train()
+    parameters = dict(model.named_parameters())
+    frozen = frozen_parameters(cfg, model)
+    assert {n for n, p in parameters.items() if not p.requires_grad} == frozen
+    if 'shared_head' in cfg.model.roi_head:  # C4: every per-RoI conv trains
+        head_convs = [m for m in model.roi_head.shared_head.modules()
+                      if isinstance(m, nn.Conv2d)]
+        assert head_convs and all(m.weight.requires_grad for m in head_convs)
+
+    before = {k: v.clone() for k, v in parameters.items()}
     num_classes = cfg.model.roi_head.bbox_head.num_classes
     losses = run_loss_and_predict(model, num_classes)
     assert {'loss_rpn_cls', 'loss_cls', 'loss_bbox'} <= set(losses)
+    # Every trainable tensor gets a gradient (through frozen BN it can be
+    # 1e-16, too small to move float32 weights), the frozen ones none, and an
+    # optimizer step leaves them as they were.
+    with_gradient = {n for n, p in parameters.items()
+                     if p.grad is not None and p.grad.abs().sum() > 0}
+    assert with_gradient == set(parameters) - frozen
+    torch.optim.SGD(model.parameters(), lr=0.01).step()
+    assert all(torch.equal(parameters[n], before[n]) for n in frozen)
 
 
 @pytest.mark.parametrize('path', CONFIGS)

@@ -14,7 +14,7 @@ from mmengine.config import Config
 from torch import nn
 
 from shufflenet_det.complexity import ImageNetClassifier
-from shufflenet_det.converters import convert_checkpoint, save_state_dict
+from shufflenet_det.converters import Converted, convert_checkpoint, save_converted
 from shufflenet_det.converters.megvii import (megvii_shuffle_source,
                                               paper_shuffle_source, shuffle_relabelling)
 from helpers import randomise_batch_norm
@@ -315,14 +315,20 @@ def test_missing_and_unexpected_keys_are_listed(tmp_path):
     assert '1 unexpected: unconverted.stage3.2.extra.weight' in message
 
 
-def test_save_is_atomic_and_never_overwrites(tmp_path):
+def test_save_is_atomic_never_overwrites_and_records_metadata(tmp_path):
     path = tmp_path / 'out.pth'
-    save_state_dict({'w': torch.ones(1)}, str(path))
+    cfg = dict(type='MobileNetV1', widen_factor=1.0, act_cfg=dict(type='ReLU6'))
+    save_converted(Converted(cfg, {'w': torch.ones(1)}, {}), 'timm', str(path))
     with pytest.raises(FileExistsError, match='out.pth exists'):
-        save_state_dict({'w': torch.zeros(1)}, str(path))
-    assert torch.load(path, weights_only=True)['w'].item() == 1
-    save_state_dict({'w': torch.zeros(1)}, str(path), overwrite=True)
-    assert torch.load(path, weights_only=True)['w'].item() == 0
+        save_converted(Converted(cfg, {'w': torch.zeros(1)}, {}), 'timm', str(path))
+    checkpoint = torch.load(path, weights_only=True)
+    assert checkpoint['state_dict']['w'].item() == 1
+    assert checkpoint['meta']['shufflenet_det'] == dict(
+        source='timm', backbone=cfg, data_preprocessor=dict(
+            mean=[127.5] * 3, std=[127.5] * 3, bgr_to_rgb=True))
+    save_converted(Converted(cfg, {'w': torch.zeros(1)}, {}), 'timm', str(path),
+                   overwrite=True)
+    assert torch.load(path, weights_only=True)['state_dict']['w'].item() == 0
     assert [p.name for p in tmp_path.iterdir()] == ['out.pth']
 
 
@@ -360,12 +366,12 @@ def test_cli_converts_and_never_overwrites(megvii_v1_checkpoint, tmp_path):
     assert 'groups=8 requested, checkpoint has 3' in wrong.stderr
 
 
-def test_converted_weights_load_into_the_table7_detector(megvii_v1_checkpoint,
-                                                         tmp_path):
-    """Backbone and C4 shared head both take their stages from one file."""
+def test_converted_weights_run_in_the_table7_detector(megvii_v1_checkpoint, tmp_path):
+    """Backbone and C4 shared head both take their stages from one converted
+    file and together compute the converted backbone."""
     converted = convert_checkpoint('megvii', str(megvii_v1_checkpoint))
     path = str(tmp_path / 'shufflenet-v1-1x-g3.pth')
-    save_state_dict(converted.state_dict, path)
+    save_converted(converted, 'megvii', path)
     register_all_modules()
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'shufflenet_v1',
                                    'faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'))
@@ -373,9 +379,10 @@ def test_converted_weights_load_into_the_table7_detector(megvii_v1_checkpoint,
     cfg.model.roi_head.shared_head.init_cfg.checkpoint = path
     detector = MODELS.build(cfg.model)
     detector.init_weights()
-    loaded = {f'backbone.{k}': v for k, v in detector.backbone.state_dict().items()}
-    loaded.update((f'head.{k}', v)
-                  for k, v in detector.roi_head.shared_head.state_dict().items())
-    for key, value in converted.state_dict.items():
-        owner = 'head' if key.startswith('layers.2.') else 'backbone'
-        torch.testing.assert_close(loaded[f'{owner}.{key}'], value, msg=key)
+    full = MODELS.build(dict(converted.backbone_cfg, init_cfg=None)).eval()
+    full.load_state_dict(converted.state_dict)
+    detector.eval()
+    x = INPUTS[0]
+    with torch.no_grad():
+        (features, ) = detector.backbone(x)
+        assert_close([detector.roi_head.shared_head(features)], [full(x)[-1]])

@@ -44,17 +44,19 @@ def test_backbone_outputs_unchanged(cfg, fuse_bn, channels_last):
         torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize('separable_roi_align', [True, False])
 @pytest.mark.parametrize('config', [
     'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py',
     'shufflenet_v2/faster-rcnn_shufflenet-v2-1x_fpn-1x_coco-600.py',
 ])
-def test_detector_features_and_roi_head_unchanged(config):
+def test_detector_features_and_roi_head_unchanged(config, separable_roi_align):
     """Backbone/neck features and the RoI head's scores on fixed boxes: the
     RoI extractor reads NHWC features here, which mmcv's RoIAlign gets wrong
     unless it is handed NCHW."""
     model = randomise_batch_norm(MODELS.build(
         Config.fromfile(osp.join(ROOT, 'configs', config)).model)).eval()
-    fast = optimize_for_inference(copy.deepcopy(model))
+    fast = optimize_for_inference(copy.deepcopy(model),
+                                  separable_roi_align=separable_roi_align)
     x = torch.randn(1, 3, 160, 224)
     rois = torch.tensor([[0, 8., 8., 120., 100.], [0, 60., 30., 220., 150.],
                          [0, 0., 0., 40., 40.]])

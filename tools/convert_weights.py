@@ -3,14 +3,16 @@ ShuffleNet-Series or timm into this project's backbone layout.
 
 The result loads with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``
 into the printed backbone config, and into the C4 ``StageHead`` with the same
-``init_cfg``. The architecture is read from the checkpoint; --groups and
---widen-factor make it an error if the checkpoint is anything else.
+``init_cfg``. It records its source, backbone config and input
+normalisation, and loading it into a model that differs is an error. The
+architecture is read from the checkpoint; --groups and --widen-factor make it
+an error if the checkpoint is anything else.
 """
 import argparse
 import sys
 
 from shufflenet_det.converters import (CONVERTERS, DATA_PREPROCESSORS,
-                                       convert_checkpoint, save_state_dict)
+                                       convert_checkpoint, save_converted)
 
 
 def main():
@@ -26,7 +28,7 @@ def main():
     try:
         converted = convert_checkpoint(args.source, args.src, groups=args.groups,
                                        widen_factor=args.widen_factor)
-        save_state_dict(converted.state_dict, args.dst, args.overwrite)
+        save_converted(converted, args.source, args.dst, args.overwrite)
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1

@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Usage: tools/dist_test.sh CONFIG CHECKPOINT GPUS [ARGS...]
-# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
+# Test on N processes of this node through torchrun (NCCL with GPUs, gloo
+# without). Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 set -euo pipefail
+if [ $# -lt 3 ]; then
+    echo "usage: [NNODES=n NODE_RANK=i MASTER_ADDR=host PORT=p] [PYTHON=python]" \
+         "$0 CONFIG CHECKPOINT NUM_PROCESSES [test.py arguments...]" >&2
+    exit 2
+fi
 CONFIG=$1
 CHECKPOINT=$2
 GPUS=$3
@@ -11,7 +16,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 PYTHON=${PYTHON:-python}
 
-$PYTHON -m torch.distributed.run \
+exec "$PYTHON" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \

@@ -7,6 +7,7 @@ model = dict(
     backbone=dict(
         _delete_=True,
         type='ShuffleNetV2',
+        num_stages=3,  # Stage2-4 feed the FPN; Conv5 is not built
         out_indices=(0, 1, 2),
         frozen_stages=0,
         norm_eval=True,

@@ -1,5 +1,6 @@
 """Checkpoint converters: one module per source, one public function each."""
-from .common import check_state_dict, load_state_dict, save_state_dict
+from ..models.pretrained import read_checkpoint
+from .common import DATA_PREPROCESSORS, check_state_dict, save_converted
 from .megvii import convert_megvii
 from .mmpretrain import convert_mmpretrain
 from .rules import Converted
@@ -8,18 +9,6 @@ from .torchvision import convert_torchvision
 
 CONVERTERS = dict(torchvision=convert_torchvision, mmpretrain=convert_mmpretrain,
                   megvii=convert_megvii, timm=convert_timm)
-
-# Input normalisation each source's weights were trained with, as mmdet
-# DetDataPreprocessor settings (images are loaded as BGR 0-255).
-DATA_PREPROCESSORS = dict(
-    torchvision=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-                     bgr_to_rgb=True),
-    mmpretrain=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-                    bgr_to_rgb=True),
-    megvii=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
-    timm=dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
-              bgr_to_rgb=True),
-)
 
 
 def convert_checkpoint(source, src, **architecture):
@@ -32,7 +21,7 @@ def convert_checkpoint(source, src, **architecture):
     if source not in CONVERTERS:
         raise ValueError(f'source={source!r} is not supported; allowed: '
                          f'{tuple(CONVERTERS)}')
-    converted = CONVERTERS[source](load_state_dict(src))
+    converted = CONVERTERS[source](read_checkpoint(src)[0])
     differs = {k: (v, converted.backbone_cfg.get(k))
                for k, v in architecture.items()
                if v is not None and converted.backbone_cfg.get(k) != v}
@@ -47,5 +36,5 @@ def convert_checkpoint(source, src, **architecture):
 __all__ = [
     'CONVERTERS', 'Converted', 'DATA_PREPROCESSORS', 'check_state_dict',
     'convert_checkpoint', 'convert_megvii', 'convert_mmpretrain', 'convert_timm',
-    'convert_torchvision', 'load_state_dict', 'save_state_dict'
+    'convert_torchvision', 'save_converted'
 ]

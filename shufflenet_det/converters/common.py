@@ -1,32 +1,24 @@
-"""Loading, checking and saving checkpoints, shared by the converters."""
+"""Checking and saving converted checkpoints, shared by the converters."""
+import json
 import os
 from collections import OrderedDict
 
 import torch
 from mmdet.registry import MODELS
 
-# Keys under which training frameworks nest the weights.
-_WRAPPER_KEYS = ('state_dict', 'model', 'model_state_dict', 'module')
+from ..models.pretrained import META_KEY
 
-
-def load_state_dict(path):
-    """The tensors of a checkpoint file, loaded with ``weights_only=True``."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'no checkpoint file at {path}')
-    try:
-        checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as error:
-        raise ValueError(f'{path} is not a loadable PyTorch checkpoint (weights '
-                         f'only): {type(error).__name__}: {error}') from error
-    while isinstance(checkpoint, dict):
-        nested = [k for k in _WRAPPER_KEYS if isinstance(checkpoint.get(k), dict)]
-        if not nested:
-            break
-        checkpoint = checkpoint[nested[0]]
-    if (not isinstance(checkpoint, dict) or not checkpoint
-            or not all(isinstance(v, torch.Tensor) for v in checkpoint.values())):
-        raise ValueError(f'{path} holds no state dict of tensors')
-    return OrderedDict(checkpoint)
+# Input normalisation each source's weights were trained with, as mmdet
+# DetDataPreprocessor settings (images are loaded as BGR 0-255).
+DATA_PREPROCESSORS = dict(
+    torchvision=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+                     bgr_to_rgb=True),
+    mmpretrain=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+                    bgr_to_rgb=True),
+    megvii=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
+    timm=dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
+              bgr_to_rgb=True),
+)
 
 
 def strip_prefix(state_dict, prefix):
@@ -57,13 +49,19 @@ def check_state_dict(state_dict, backbone_cfg):
         raise ValueError(f'checkpoint does not match {backbone_cfg}: {details}')
 
 
-def save_state_dict(state_dict, path, overwrite=False):
-    """Write atomically (a partial file is never left at ``path``) and refuse
-    to replace an existing file unless ``overwrite``."""
+def save_converted(converted, source, path, overwrite=False):
+    """Write ``converted`` with its metadata (``meta['shufflenet_det']``:
+    source, backbone config, input normalisation; readable weights-only),
+    atomically (a partial file is never left at ``path``), refusing to
+    replace an existing file unless ``overwrite``."""
     if os.path.exists(path) and not overwrite:
         raise FileExistsError(f'{path} exists; pass overwrite=True (--overwrite) '
                               'to replace it')
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    # Plain dicts (not ConfigDicts): a weights-only load reads nothing else.
+    meta = json.loads(json.dumps({META_KEY: dict(
+        source=source, backbone=converted.backbone_cfg,
+        data_preprocessor=DATA_PREPROCESSORS[source])}))
     partial = f'{path}.partial'
-    torch.save(state_dict, partial)
+    torch.save(dict(state_dict=converted.state_dict, meta=meta), partial)
     os.replace(partial, path)

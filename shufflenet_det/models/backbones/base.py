@@ -1,28 +1,20 @@
 """The interface that MMDetection expects from a backbone, shared by ours."""
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
-import torch
-from mmengine.model import BaseModule
 from torch import Tensor, nn
-from torch.nn.modules.batchnorm import _BatchNorm
-from torch.utils.checkpoint import checkpoint
 
 from ..layers import check_choice
-
-# Training from scratch: He init for convs, BN starts as identity.
-DEFAULT_INIT_CFG = [
-    dict(type='Kaiming', layer='Conv2d'),
-    dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm']),
-]
+from ..stages import StagedModule
 
 
-class StagedBackbone(BaseModule):
+class StagedBackbone(StagedModule):
     """A stem followed by stages of units, like MMDetection's ResNet.
 
-    Subclasses build ``self.conv1`` (the stem's parameters), override
-    :meth:`stem` if the stem is more than ``conv1`` + ``maxpool``, and fill
-    ``self.layers`` with one module per stage (an ``nn.Sequential`` of units,
-    or a single layer), then call :meth:`_freeze_stages`.
+    Subclasses build ``self.conv1`` (the stem's parameters) and
+    ``self.maxpool`` (or override :meth:`stem`), fill ``self.layers`` with one
+    module per stage (an ``nn.Sequential`` of units, or a single layer) and
+    ``self.stage_channels`` with their output channels, then call
+    :meth:`_freeze_stages`.
 
     Args:
         max_stages (int): Number of stages of the full architecture.
@@ -41,24 +33,22 @@ class StagedBackbone(BaseModule):
             Defaults to Kaiming convs and unit BN weights.
     """
 
-    def __init__(self,
-                 max_stages: int,
-                 num_stages: int,
-                 out_indices: Sequence[int],
-                 frozen_stages: int,
-                 norm_eval: bool,
-                 with_cp: bool,
-                 init_cfg=None):
-        super().__init__(init_cfg=init_cfg or DEFAULT_INIT_CFG)
+    conv1: nn.Module
+    stage_channels: List[int]
+
+    def __init__(self, *, max_stages: int, num_stages: int,
+                 out_indices: Sequence[int], frozen_stages: int, norm_eval: bool,
+                 with_cp: bool, init_cfg=None):
         check_choice('num_stages', num_stages, tuple(range(1, max_stages + 1)))
         for index in out_indices:
             check_choice('out_indices item', index, tuple(range(num_stages)))
-        check_choice('frozen_stages', frozen_stages, tuple(range(-1, num_stages + 1)))
+        super().__init__(frozen_stages=frozen_stages, max_stages=num_stages,
+                         norm_eval=norm_eval, with_cp=with_cp, init_cfg=init_cfg)
         self.num_stages = num_stages
         self.out_indices = tuple(out_indices)
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self.with_cp = with_cp
+
+    def stem_modules(self) -> List[nn.Module]:
+        return [self.conv1]
 
     def stem(self, x: Tensor) -> Tensor:
         return self.maxpool(self.conv1(x))
@@ -66,43 +56,8 @@ class StagedBackbone(BaseModule):
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         x = self.stem(x)
         outs = []
-        for index, stage in enumerate(self.layers):
-            x = forward_stage(stage, x, self.with_cp and self.training)
+        for index in range(len(self.layers)):
+            x = self.forward_stage(index, x)
             if index in self.out_indices:
                 outs.append(x)
         return tuple(outs)
-
-    def _freeze_stages(self):
-        if self.frozen_stages >= 0:
-            for module in [self.conv1, *self.layers[:self.frozen_stages]]:
-                freeze(module)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            set_norm_eval(self)
-        return self
-
-
-def forward_stage(stage: nn.Module, x: Tensor, with_cp: bool) -> Tensor:
-    """Run a stage, recomputing each unit in the backward pass if ``with_cp``."""
-    if not (with_cp and torch.is_grad_enabled()):
-        return stage(x)
-    units = stage if isinstance(stage, nn.Sequential) else [stage]
-    for unit in units:
-        x = checkpoint(unit, x, use_reentrant=False)
-    return x
-
-
-def freeze(module: nn.Module):
-    """No gradients, and BN statistics kept (eval mode) until ``train()``."""
-    module.eval()
-    for param in module.parameters():
-        param.requires_grad = False
-
-
-def set_norm_eval(module: nn.Module):
-    for child in module.modules():
-        if isinstance(child, _BatchNorm):
-            child.eval()

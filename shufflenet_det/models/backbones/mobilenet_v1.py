@@ -57,9 +57,12 @@ class MobileNetV1(StagedBackbone):
         if not 0 < widen_factor <= 1:
             raise ValueError(f'widen_factor={widen_factor!r} is not supported; '
                              'allowed: 0 < widen_factor <= 1')
-        super().__init__(len(self.arch_settings), num_stages, out_indices,
-                         frozen_stages, norm_eval, with_cp, init_cfg)
+        super().__init__(max_stages=len(self.arch_settings), num_stages=num_stages,
+                         out_indices=out_indices, frozen_stages=frozen_stages,
+                         norm_eval=norm_eval, with_cp=with_cp, init_cfg=init_cfg)
         self.widen_factor = widen_factor
+        self.architecture = dict(type='MobileNetV1', widen_factor=widen_factor,
+                                 act_cfg=act_cfg)
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
         in_channels = make_divisible(self.stem_channels * widen_factor, 8)
         self.conv1 = ConvModule(3, in_channels, 3, stride=2, padding=1, **common)

@@ -145,10 +145,15 @@ class ShuffleNetV1(StagedBackbone):
         check_choice('groups', groups, tuple(self.stage2_channels_1x))
         check_choice('widen_factor', widen_factor, tuple(self.stem_channels_by_width))
         check_choice('variant', variant, ('paper', 'megvii'))
-        super().__init__(len(self.stage_blocks), num_stages, out_indices,
-                         frozen_stages, norm_eval, with_cp, init_cfg)
+        super().__init__(max_stages=len(self.stage_blocks), num_stages=num_stages,
+                         out_indices=out_indices, frozen_stages=frozen_stages,
+                         norm_eval=norm_eval, with_cp=with_cp, init_cfg=init_cfg)
         self.groups = groups
         self.widen_factor = widen_factor
+        self.architecture = dict(type='ShuffleNetV1', groups=groups,
+                                 widen_factor=widen_factor,
+                                 stem_channels=stem_channels, variant=variant,
+                                 act_cfg=act_cfg)
         if stem_channels is None:
             stem_channels = self.stem_channels_by_width[widen_factor] // groups * groups
         elif stem_channels <= 0 or stem_channels % groups:

@@ -126,10 +126,13 @@ class ShuffleNetV2(StagedBackbone):
                  init_cfg=None):
         check_choice('widen_factor', widen_factor, tuple(self.arch_settings))
         check_choice('variant', variant, ('torchvision', 'megvii'))
-        super().__init__(len(self.stage_blocks) + 1, num_stages, out_indices,
-                         frozen_stages, norm_eval, with_cp, init_cfg)
+        super().__init__(max_stages=len(self.stage_blocks) + 1, num_stages=num_stages,
+                         out_indices=out_indices, frozen_stages=frozen_stages,
+                         norm_eval=norm_eval, with_cp=with_cp, init_cfg=init_cfg)
         self.widen_factor = widen_factor
         self.variant = variant
+        self.architecture = dict(type='ShuffleNetV2', widen_factor=widen_factor,
+                                 variant=variant, act_cfg=act_cfg)
         common = dict(conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
         self.conv1 = ConvModule(3, self.stem_channels, 3, stride=2, padding=1,
                                 **common)

@@ -3,15 +3,14 @@ from typing import Optional
 
 import torch
 from mmdet.registry import MODELS
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from ..backbones.base import DEFAULT_INIT_CFG, forward_stage, freeze, set_norm_eval
 from ..layers import check_choice
+from ..stages import StagedModule
 
 
 @MODELS.register_module()
-class StageHead(BaseModule):
+class StageHead(StagedModule):
     """Stages ``first_stage`` onwards of a backbone, as an mmdet shared head.
 
     The ShuffleNet paper's Faster R-CNN (and the TF Object Detection API's
@@ -51,25 +50,22 @@ class StageHead(BaseModule):
                  with_cp: bool = False,
                  test_batch: Optional[int] = 64,
                  init_cfg=None):
-        super().__init__(init_cfg=init_cfg or DEFAULT_INIT_CFG)
         full = MODELS.build(dict(backbone, out_indices=(), frozen_stages=-1,
                                  init_cfg=None))
+        super().__init__(frozen_stages=frozen_stages, max_stages=full.num_stages,
+                         norm_eval=norm_eval, with_cp=with_cp, init_cfg=init_cfg)
         check_choice('first_stage', first_stage, tuple(range(1, full.num_stages)))
-        check_choice('frozen_stages', frozen_stages,
-                     tuple(range(-1, full.num_stages + 1)))
         self.first_stage = first_stage
-        self.frozen_stages = frozen_stages
-        self.norm_eval = norm_eval
-        self.with_cp = with_cp
         if test_batch is not None and test_batch < 1:
             raise ValueError(f'test_batch must be a positive int or None, got '
                              f'{test_batch!r}')
         self.test_batch = test_batch
         self.out_channels = full.stage_channels[-1]
+        self.architecture = full.architecture
         # Placeholders keep the stage indices, hence the checkpoint's keys.
         self.layers = nn.ModuleList([nn.Identity()] * first_stage +
                                     list(full.layers[first_stage:]))
-        self.train()
+        self._freeze_stages()
 
     def forward(self, x: Tensor) -> Tensor:
         if self.training or not self.test_batch or len(x) <= self.test_batch:
@@ -78,14 +74,6 @@ class StageHead(BaseModule):
                           for part in x.split(self.test_batch)])
 
     def _forward_stages(self, x: Tensor) -> Tensor:
-        for stage in self.layers[self.first_stage:]:
-            x = forward_stage(stage, x, self.with_cp and self.training)
+        for index in range(self.first_stage, len(self.layers)):
+            x = self.forward_stage(index, x)
         return x
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        for stage in self.layers[self.first_stage:self.frozen_stages]:
-            freeze(stage)
-        if mode and self.norm_eval:
-            set_norm_eval(self)
-        return self
