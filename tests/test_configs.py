@@ -10,9 +10,10 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 from shufflenet_det.converters import DATA_PREPROCESSORS
+from shufflenet_det.paths import resource_root
 from shufflenet_det.reproduce import backbone_mflops
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = resource_root()  # configs/ and tools/
 CONFIGS = sorted(
     osp.relpath(path, ROOT)
     for path in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)

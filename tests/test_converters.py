@@ -17,6 +17,7 @@ from shufflenet_det.complexity import ImageNetClassifier
 from shufflenet_det.converters import convert_checkpoint, save_state_dict
 from shufflenet_det.converters.megvii import (megvii_shuffle_source,
                                               paper_shuffle_source, shuffle_relabelling)
+from shufflenet_det.paths import resource_root
 from helpers import randomise_batch_norm
 
 INPUTS = [torch.randn(2, 3, 97, 131), torch.randn(1, 3, 64, 40)]
@@ -328,7 +329,7 @@ def test_save_is_atomic_and_never_overwrites(tmp_path):
 
 # --- the converted file in use ---------------------------------------------
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = resource_root()  # configs/ and tools/
 
 
 @pytest.fixture

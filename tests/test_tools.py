@@ -10,20 +10,10 @@ import torch
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.demo import DEMO_CONFIG
+from shufflenet_det.paths import resource_root
+from helpers import TINY_CONFIG
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TINY_CONFIG = """
-_base_ = '{base}'
-data_root = '{data}/'
-loader = dict(num_workers=0, persistent_workers=False)
-train_dataloader = dict(batch_size=2, **loader, dataset=dict(data_root=data_root))
-val_dataloader = dict(**loader, dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
-train_cfg = dict(max_iters=2, val_interval=2)
-default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
-"""
+ROOT = resource_root()  # configs/ and tools/
 
 
 def run_tool(*args):
