@@ -28,5 +28,5 @@ def config_path(name):
     configs = osp.join(resource_root(), 'configs')
     path = osp.join(configs, name)
     if not osp.isfile(path):
-        raise FileNotFoundError(f'no config {name!r} under {configs}')
+        raise FileNotFoundError(f'config {name!r} not found under {configs}')
     return path
