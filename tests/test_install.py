@@ -22,6 +22,9 @@ from helpers import TINY_CONFIG
 
 ROOT = resource_root()  # the checkout
 TABLE7_CONFIG = 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'
+CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-convert-weights',
+                   'shufflenet-det-check-coco', 'shufflenet-det-reproduce',
+                   'shufflenet-det-complexity')
 NOT_SOURCES = ('.git', '.venv', 'build', 'dist', 'work_dirs', 'data', 'results',
                'checkpoints', '*.egg-info', '__pycache__', '.pytest_cache')
 
@@ -76,7 +79,8 @@ def test_wheel_carries_configs_tools_license_and_no_tests(wheel):
     requires = [line for line in metadata.decode().splitlines()
                 if line.startswith('Requires-Dist:') and 'extra ==' not in line]
     assert requires and not [r for r in requires if '==' in r]
-    assert b'shufflenet-det-demo = shufflenet_det.demo:main' in entry_points
+    assert {line.split(' = ')[0] for line in entry_points.decode().splitlines()
+            if ' = ' in line} == set(CONSOLE_SCRIPTS)
 
 
 # name: (versions, whether pip accepts the wheel beside them)
@@ -118,6 +122,7 @@ def test_pip_installs_into_an_existing_stack_without_changing_it(
 INSTALLED_USE = f'''
 import os.path as osp
 import sys
+from importlib.metadata import entry_points
 
 import shufflenet_det
 from mmdet.registry import MODELS
@@ -137,6 +142,10 @@ cfg = Config.fromfile(config_path({TABLE7_CONFIG!r}))
 cfg.model.backbone.init_cfg = cfg.model.roi_head.shared_head.init_cfg = None
 model = MODELS.build(cfg.model)
 print(type(model).__name__, type(model.backbone).__name__)
+scripts = [e for e in entry_points(group='console_scripts')
+           if e.name.startswith('shufflenet-det-')]
+assert all(callable(e.load()) for e in scripts)
+print(*sorted(e.name for e in scripts))
 '''
 
 
@@ -152,7 +161,10 @@ def test_installed_wheel_works_from_outside_the_checkout(wheel, tmp_path):
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
     out = run([python, '-c', INSTALLED_USE, site], cwd=elsewhere, env=env)
-    assert out.split() == ['FasterRCNN', 'ShuffleNetV1']
+    assert out.split()[:2] == ['FasterRCNN', 'ShuffleNetV1']
+    assert out.split()[2:] == sorted(CONSOLE_SCRIPTS)
+    for script in CONSOLE_SCRIPTS:
+        assert osp.isfile(tmp_path / 'venv' / 'bin' / script)
     help_text = run([str(tmp_path / 'venv' / 'bin' / 'shufflenet-det-demo'), '--help'],
                     cwd=elsewhere, env=env)
     assert '--max-iters' in help_text
