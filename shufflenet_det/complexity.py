@@ -3,7 +3,12 @@
 The papers count multiply-adds of conv and fully connected layers only, at
 224x224, for the ImageNet classifier (backbone + global pool + 1000-way FC);
 parameters include BN. Counting is done by ``mmengine.analysis``.
+``shufflenet-det-complexity`` (or ``python -m shufflenet_det.complexity``,
+``python tools/analyze_complexity.py``) prints every model of the papers'
+tables next to their figures; exit status 1 if one is out of tolerance.
 """
+import argparse
+import sys
 from dataclasses import dataclass
 from typing import Optional
 
@@ -108,3 +113,40 @@ def params_match(measured_m: float, paper_m: float) -> bool:
     matches if it is within 2 % or rounds to the same figure."""
     return (abs(measured_m / paper_m - 1) <= 0.02
             or round(measured_m, 1) == paper_m)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--input-size', type=int, default=224,
+                        help='square input side (the papers use 224)')
+    args = parser.parse_args()
+
+    print('| model | MFLOPs | paper | diff | params (M) | paper | diff | source |')
+    print('|---|---|---|---|---|---|---|---|')
+    failures = []
+    for figure in PAPER_FIGURES:
+        mflops, params_m = measure_complexity(figure.backbone, args.input_size)
+        flops_diff = mflops / figure.mflops - 1
+        if abs(flops_diff) > figure.flops_tolerance:
+            failures.append(f'{figure.name} MFLOPs')
+        paper_params = params_diff = ''
+        if figure.params_m is not None:
+            paper_params = f'{figure.params_m:g}'
+            params_diff = f'{params_m / figure.params_m - 1:+.1%}'
+            if not params_match(params_m, figure.params_m):
+                failures.append(f'{figure.name} params')
+        approx = '~' if figure.approximate else ''
+        print(f'| {figure.name} | {mflops:.1f} | {approx}{figure.mflops:g} | '
+              f'{flops_diff:+.1%} | {params_m:.3f} | {paper_params} | '
+              f'{params_diff} | {figure.source} |')
+    if args.input_size != 224:
+        return 0
+    if failures:
+        print('out of tolerance: ' + ', '.join(failures), file=sys.stderr)
+        return 1
+    print(f'all {len(PAPER_FIGURES)} models within tolerance of the papers')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,7 +1,16 @@
 """Table 7 of the ShuffleNet v1 paper, reproduced cell by cell: train and test
-each config with mmdet's tools, collect bbox mAP, and write a table beside the
-paper's figures. Cells not run stay "not run"; a smoke mode runs the same
-pipeline on the generated shapes dataset with a two-iteration schedule."""
+each config with the project's tools (train.py / test.py, or the dist_*
+launchers), collect bbox mAP, and write a table beside the paper's figures.
+Cells not run stay "not run"; a smoke mode runs the same pipeline on the
+generated shapes dataset with a two-iteration schedule.
+
+Run it as ``shufflenet-det-reproduce``, ``python -m shufflenet_det.reproduce``
+or ``python tools/reproduce_table7.py``. Data (``data/coco``), the converted
+checkpoints the configs name, work and output folders are relative to the
+current directory, as with mmdet's tools; configs and tools come with the
+package (:mod:`shufflenet_det.paths`).
+"""
+import argparse
 import functools
 import glob
 import json
@@ -14,10 +23,10 @@ from typing import Optional
 
 from mmengine.config import Config
 
+from . import __version__
 from .complexity import measure_complexity
 from .datasets import SHAPE_CLASSES, generate_shapes_dataset
-
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from .paths import PACKAGE_DIR, config_path, resource_root
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,11 @@ class Cell:
     @property
     def name(self):
         return osp.splitext(osp.basename(self.config))[0]
+
+    @property
+    def path(self):
+        """Absolute path of the config, wherever the package's configs are."""
+        return config_path(osp.relpath(self.config, 'configs'))
 
 
 def _cells(family, backbone, c4_maps, note=''):
@@ -94,13 +108,13 @@ log_processor = dict(by_epoch=False)
 
 def smoke_config(cell, work_dir, data_root):
     """Write the smoke variant of ``cell``'s config; return its path."""
-    cfg = Config.fromfile(osp.join(ROOT, cell.config))
+    cfg = Config.fromfile(cell.path)
     shared_head = ('shared_head=dict(init_cfg=None), '
                    if cfg.model.roi_head.get('shared_head') else '')
     path = osp.join(work_dir, 'smoke_config.py')
     with open(path, 'w') as f:
         f.write(SMOKE_CONFIG.format(
-            config=cell.config, base=osp.join(ROOT, cell.config), data=data_root,
+            config=cell.config, base=cell.path, data=data_root,
             classes=SHAPE_CLASSES, num_classes=len(SHAPE_CLASSES),
             shared_head=shared_head))
     return path
@@ -115,24 +129,28 @@ def pretrained_checkpoints(config_path):
                    if c and c.get('type') == 'Pretrained'})
 
 
+def tool(name):
+    """Path of one of the project's tools (shipped with the package)."""
+    return osp.join(resource_root(), 'tools', name)
+
+
 def _tool_commands(config, work_dir, gpus):
     """Train and test commands: tools/*.py, or the dist_* launchers."""
     test_dir = osp.join(work_dir, 'test')
     if gpus > 1:
         launch = ['env', f'PYTHON={sys.executable}', 'bash']
-        return ([*launch, 'tools/dist_train.sh', config, str(gpus),
+        return ([*launch, tool('dist_train.sh'), config, str(gpus),
                  '--work-dir', work_dir],
-                [*launch, 'tools/dist_test.sh', config, '{checkpoint}', str(gpus),
+                [*launch, tool('dist_test.sh'), config, '{checkpoint}', str(gpus),
                  '--work-dir', test_dir])
-    return ([sys.executable, 'tools/train.py', config, '--work-dir', work_dir],
-            [sys.executable, 'tools/test.py', config, '{checkpoint}',
+    return ([sys.executable, tool('train.py'), config, '--work-dir', work_dir],
+            [sys.executable, tool('test.py'), config, '{checkpoint}',
              '--work-dir', test_dir])
 
 
 def _run(command, log_path):
     with open(log_path, 'a') as log:
-        result = subprocess.run(command, cwd=ROOT, stdout=log,
-                                stderr=subprocess.STDOUT)
+        result = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
     if result.returncode:
         raise RuntimeError(f'{" ".join(command)} failed ({result.returncode}); '
                            f'see {log_path}')
@@ -155,12 +173,11 @@ def run_cell(cell, work_root, gpus=1, smoke_data=None):
     """Train and test one cell; return its result record."""
     work_dir = osp.join(work_root, cell.name)
     os.makedirs(work_dir, exist_ok=True)
-    config = cell.config
+    config = cell.path
     if smoke_data is not None:
         config = smoke_config(cell, work_dir, smoke_data)
     else:
-        missing = [c for c in pretrained_checkpoints(osp.join(ROOT, config))
-                   if not osp.isfile(osp.join(ROOT, c))]
+        missing = [c for c in pretrained_checkpoints(config) if not osp.isfile(c)]
         if missing:
             raise FileNotFoundError(f'{cell.name} needs {missing}: convert the '
                                     'ImageNet weights with tools/convert_weights.py '
@@ -194,7 +211,11 @@ def _mflops(backbone_json):
 
 
 def _commit():
-    result = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT,
+    """The checkout's commit; an installed package has none, only a version."""
+    root = resource_root()
+    if root != osp.dirname(PACKAGE_DIR):
+        return f'shufflenet_det {__version__}'
+    result = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=root,
                             capture_output=True, text=True)
     return result.stdout.strip() or 'unknown'
 
@@ -224,7 +245,7 @@ def reproduce(cells_to_run, out_dir, work_root, gpus=1, smoke=False):
             records.append(previous[cell.name])
             continue
         record = dict(asdict(cell), name=cell.name,
-                      mflops=backbone_mflops(osp.join(ROOT, cell.config)))
+                      mflops=backbone_mflops(cell.path))
         if cell.name in run_names:
             try:
                 record.update(run_cell(cell, work_root, gpus, smoke_data),
@@ -272,3 +293,33 @@ def table_markdown(records, mode):
     notes += [f"- {r['name']} failed: {r['error']}" for r in records if 'error' in r]
     footer = '\n' + '\n'.join(notes) + '\n' if notes else ''
     return head + '\n'.join(rows) + '\n' + footer
+
+
+def main():
+    cells = {cell.name: cell for cell in TABLE7 + EXTRA}
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--cells', nargs='+', choices=sorted(cells),
+                        help='run only these (default: the Table 7 cells)')
+    parser.add_argument('--extra', action='store_true',
+                        help='also run the ShuffleNet v2 and FPN rows')
+    parser.add_argument('--gpus', type=int, default=1,
+                        help='more than 1: through tools/dist_train.sh / dist_test.sh')
+    parser.add_argument('--smoke', action='store_true',
+                        help='generated dataset, 2 iterations: a pipeline check')
+    parser.add_argument('--work-dir', default='work_dirs/table7')
+    parser.add_argument('--out-dir', help='default: results, or results/smoke')
+    args = parser.parse_args()
+    selected = ([cells[name] for name in args.cells] if args.cells
+                else list(TABLE7 + EXTRA if args.extra else TABLE7))
+    out_dir = args.out_dir or ('results/smoke' if args.smoke else 'results')
+    records = reproduce(selected, out_dir, args.work_dir, args.gpus, args.smoke)
+    print(open(f'{out_dir}/table7.md').read())
+    failed = [r['name'] for r in records if 'error' in r]
+    if failed:
+        print(f'failed: {failed}', file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

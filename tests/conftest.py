@@ -4,21 +4,7 @@ from mmdet.testing import demo_mm_inputs
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.demo import DEMO_CONFIG
-
-# The demo config on a tiny generated dataset, for the command-line tools:
-# 2 training iterations, an odd number of validation images.
-TINY_CONFIG = """
-_base_ = '{base}'
-data_root = '{data}/'
-loader = dict(num_workers=0, persistent_workers=False)
-train_dataloader = dict(batch_size=2, **loader, dataset=dict(data_root=data_root))
-val_dataloader = dict(**loader, dataset=dict(data_root=data_root))
-test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
-train_cfg = dict(max_iters=2, val_interval=2)
-default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
-"""
+from helpers import TINY_CONFIG
 
 
 @pytest.fixture(autouse=True)

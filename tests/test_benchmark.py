@@ -1,6 +1,5 @@
 """The benchmark library and tools: every mode they time computes the model's
 own function, and the tools print what they claim to measure."""
-import os.path as osp
 import subprocess
 import sys
 
@@ -13,8 +12,9 @@ from mmengine.config import Config
 from shufflenet_det.benchmark import (MODES, detector_stage_latency, median_latency,
                                       prepare, random_like, random_proposals)
 from shufflenet_det.demo import DEMO_CONFIG
+from shufflenet_det.paths import resource_root
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = resource_root()  # configs/ and tools/
 
 
 @pytest.fixture(scope='module', autouse=True)

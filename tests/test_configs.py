@@ -13,10 +13,11 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from shufflenet_det.converters import DATA_PREPROCESSORS
+from shufflenet_det.paths import resource_root
 from shufflenet_det.reproduce import backbone_mflops
 from helpers import stage_index
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = resource_root()  # configs/ and tools/
 CONFIGS = sorted(
     osp.relpath(path, ROOT)
     for path in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)

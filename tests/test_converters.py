@@ -17,6 +17,7 @@ from shufflenet_det.complexity import ImageNetClassifier
 from shufflenet_det.converters import Converted, convert_checkpoint, save_converted
 from shufflenet_det.converters.megvii import (megvii_shuffle_source,
                                               paper_shuffle_source, shuffle_relabelling)
+from shufflenet_det.paths import resource_root
 from helpers import randomise_batch_norm
 
 INPUTS = [torch.randn(2, 3, 97, 131), torch.randn(1, 3, 64, 40)]
@@ -334,7 +335,7 @@ def test_save_is_atomic_never_overwrites_and_records_metadata(tmp_path):
 
 # --- the converted file in use ---------------------------------------------
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = resource_root()  # configs/ and tools/
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ import pytest
 
 from shufflenet_det.coco_check import check_coco
 from shufflenet_det.datasets import generate_shapes_dataset
+from shufflenet_det.paths import resource_root
 from shufflenet_det.reproduce import EXTRA, TABLE7, table_markdown
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+ROOT = resource_root()  # configs/ and tools/
 SPLITS = {'train': 6, 'val': 3}
 
 
@@ -79,9 +80,10 @@ def test_smoke_reproduction_end_to_end(tmp_path):
 
 def test_multi_gpu_cells_use_the_dist_launchers():
     from shufflenet_det.reproduce import _tool_commands
+    tools = osp.join(ROOT, 'tools')
     train, test = _tool_commands('cfg.py', 'work', gpus=4)
     assert train[:3] == ['env', f'PYTHON={sys.executable}', 'bash']
-    assert train[3:6] == ['tools/dist_train.sh', 'cfg.py', '4']
-    assert test[3:7] == ['tools/dist_test.sh', 'cfg.py', '{checkpoint}', '4']
+    assert train[3:6] == [osp.join(tools, 'dist_train.sh'), 'cfg.py', '4']
+    assert test[3:7] == [osp.join(tools, 'dist_test.sh'), 'cfg.py', '{checkpoint}', '4']
     train, _ = _tool_commands('cfg.py', 'work', gpus=1)
-    assert train[:2] == [sys.executable, 'tools/train.py']
+    assert train[:2] == [sys.executable, osp.join(tools, 'train.py')]

@@ -19,12 +19,13 @@ from mmengine.config import Config
 import shufflenet_det  # noqa: F401
 from shufflenet_det.benchmark import (check_device, detector_stage_latency, prepare,
                                       random_proposals)
+from shufflenet_det.paths import config_path, resource_root
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CONFIG_DIR = osp.join(resource_root(), 'configs')
 DEFAULT_CONFIGS = sorted(
-    osp.relpath(path, osp.join(ROOT, 'configs'))
+    osp.relpath(path, CONFIG_DIR)
     for pattern in ('*/*c4-1x_coco-*.py', '*/*fpn-1x_coco-600.py')
-    for path in glob.glob(osp.join(ROOT, 'configs', pattern))
+    for path in glob.glob(osp.join(CONFIG_DIR, pattern))
     if 'shufflenet_v2' not in path or 'fpn' in path)
 BASELINE = 'mobilenet-v1-1.0'
 # mmengine imports pkg_resources once per config file it reads
@@ -72,9 +73,10 @@ def main():
     register_all_modules()
     detectors = {}
     for config in args.configs:
-        path = osp.join(ROOT, 'configs', config)
-        if not osp.isfile(path):
-            parser.error(f'config {config!r} not found under {ROOT}/configs')
+        try:
+            path = config_path(config)
+        except FileNotFoundError as error:
+            parser.error(str(error))
         cfg = Config.fromfile(path)
         # init_weights() not called: no checkpoints
         model = MODELS.build(cfg.model).to(args.device)

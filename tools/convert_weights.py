@@ -1,42 +1,9 @@
 """Convert an ImageNet checkpoint of torchvision, mmpretrain, Megvii's
-ShuffleNet-Series or timm into this project's backbone layout.
-
-The result loads with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``
-into the printed backbone config, and into the C4 ``StageHead`` with the same
-``init_cfg``. It records its source, backbone config and input
-normalisation, and loading it into a model that differs is an error. The
-architecture is read from the checkpoint; --groups and --widen-factor make it
-an error if the checkpoint is anything else.
-"""
-import argparse
+ShuffleNet-Series or timm into this project's backbone layout
+(shufflenet_det.converters; installed as ``shufflenet-det-convert-weights``)."""
 import sys
 
-from shufflenet_det.converters import (CONVERTERS, DATA_PREPROCESSORS,
-                                       convert_checkpoint, save_converted)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('source', choices=sorted(CONVERTERS), help='who made SRC')
-    parser.add_argument('src', help='checkpoint to convert')
-    parser.add_argument('dst', help='converted state dict to write')
-    parser.add_argument('--groups', type=int, help='expected ShuffleNet v1 groups')
-    parser.add_argument('--widen-factor', type=float, help='expected width')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace DST if it exists')
-    args = parser.parse_args()
-    try:
-        converted = convert_checkpoint(args.source, args.src, groups=args.groups,
-                                       widen_factor=args.widen_factor)
-        save_converted(converted, args.source, args.dst, args.overwrite)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
-    print(f'wrote {len(converted.state_dict)} tensors to {args.dst}')
-    print(f'backbone: {converted.backbone_cfg}')
-    print(f'data_preprocessor: {DATA_PREPROCESSORS[args.source]}')
-    return 0
-
+from shufflenet_det.converters.__main__ import main
 
 if __name__ == '__main__':
     sys.exit(main())
