@@ -1,14 +1,15 @@
 """ShuffleNet family backbones for MMDetection 3.x.
 
-Importing this package registers its modules in MMDetection's registries, so
+Importing this package registers its backbones, C4 shared head, dataset,
+hooks and CPU model wrapper in MMDetection's registries, so
 ``custom_imports = dict(imports=['shufflenet_det'])`` is all a config needs.
 It also lets ``--resume`` load mmengine training checkpoints on torch >= 2.6
-(see :mod:`shufflenet_det.checkpoint`).
+(see :mod:`shufflenet_det.engine.safe_globals`).
 """
-from .checkpoint import allow_mmengine_training_checkpoints
 from .datasets import *  # noqa: F401,F403
-from .distributed import CPUDistributedDataParallel  # noqa: F401
-from .inference import FastInferenceHook, optimize_for_inference  # noqa: F401
+from .engine import *  # noqa: F401,F403
+from .engine import allow_mmengine_training_checkpoints
+from .inference import optimize_for_inference  # noqa: F401
 from .models import *  # noqa: F401,F403
 
 __version__ = '0.1.0'

@@ -2,13 +2,10 @@
 import torch
 from mmcv.cnn import fuse_conv_bn
 from mmcv.ops import RoIAlign, RoIPool
-from mmdet.registry import HOOKS
-from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .models.roi_heads import SeparableRoIAlign
+from .ops import SeparableRoIAlign
 
 # BN classes whose forward is plain batch normalisation, which folding keeps
 PLAIN_BATCH_NORM_FORWARDS = (_BatchNorm.forward, nn.SyncBatchNorm.forward)
@@ -92,19 +89,3 @@ def _refuse_training(module: nn.Module, args):
             f'{type(module).__name__} had its BatchNorm layers folded into its '
             'convolutions by optimize_for_inference (fuse_bn=True) and cannot '
             'be trained; build a new model to train')
-
-
-@HOOKS.register_module()
-class FastInferenceHook(Hook):
-    """Applies :func:`optimize_for_inference` to the runner's model once the
-    test checkpoint is loaded (``tools/test.py --fast``). Test runs only: a
-    folded model cannot train, so it stays out of training's validation."""
-
-    def __init__(self, **kwargs):
-        self.kwargs = kwargs  # optimize_for_inference's switches
-
-    def before_test(self, runner):
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        optimize_for_inference(model, **self.kwargs)
-        runner.logger.info(f'optimize_for_inference applied to '
-                           f'{type(model).__name__} ({self.kwargs or "defaults"})')

@@ -1,6 +1,6 @@
+"""Fixtures shared by the test modules; plain helpers are in helpers.py."""
 import pytest
 import torch
-from mmdet.testing import demo_mm_inputs
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.demo import DEMO_CONFIG
@@ -10,35 +10,6 @@ from helpers import TINY_CONFIG
 @pytest.fixture(autouse=True)
 def _deterministic():
     torch.manual_seed(0)
-
-
-def _run_loss_and_predict(model, num_classes,
-                          image_shapes=((3, 96, 128), (3, 128, 80))):
-    """Train step (losses finite, backward runs), then predict."""
-    packed = demo_mm_inputs(batch_size=len(image_shapes),
-                            image_shapes=list(image_shapes),
-                            num_items=[3] * len(image_shapes),
-                            num_classes=num_classes)
-    model.train()
-    data = model.data_preprocessor(packed, training=True)
-    losses = model(**data, mode='loss')
-    total, _ = model.parse_losses(losses)
-    assert torch.isfinite(total)
-    total.backward()
-    model.eval()
-    with torch.no_grad():
-        data = model.data_preprocessor(packed, training=False)
-        predictions = model(**data, mode='predict')
-    assert len(predictions) == len(image_shapes)
-    for prediction in predictions:
-        boxes = prediction.pred_instances.bboxes
-        assert boxes.ndim == 2 and boxes.shape[1] == 4
-    return losses
-
-
-@pytest.fixture
-def run_loss_and_predict():
-    return _run_loss_and_predict
 
 
 @pytest.fixture(scope='session')

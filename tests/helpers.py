@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import torch
+from mmdet.testing import demo_mm_inputs
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from shufflenet_det.paths import resource_root
@@ -91,7 +92,7 @@ def check_training_step(model, x, frozen_stages, norm_eval=False):
 
 def readme_python_blocks():
     """The ```python code blocks of the README, in order."""
-    with open(osp.join(resource_root(), 'README.md')) as f:
+    with open(osp.join(ROOT, 'README.md')) as f:
         return re.findall(r'^```python\n(.*?)^```', f.read(), re.M | re.S)
 
 
@@ -116,3 +117,27 @@ def check_feature_strides(detector, image_size=(256, 384)):
     roi_strides = list(detector.roi_head.bbox_roi_extractor.featmap_strides)
     assert roi_strides == levels[:len(roi_strides)], (roi_strides, levels)
     return backbone
+
+
+def run_loss_and_predict(model, num_classes,
+                         image_shapes=((3, 96, 128), (3, 128, 80))):
+    """Train step (losses finite, backward runs), then predict."""
+    packed = demo_mm_inputs(batch_size=len(image_shapes),
+                            image_shapes=list(image_shapes),
+                            num_items=[3] * len(image_shapes),
+                            num_classes=num_classes)
+    model.train()
+    data = model.data_preprocessor(packed, training=True)
+    losses = model(**data, mode='loss')
+    total, _ = model.parse_losses(losses)
+    assert torch.isfinite(total)
+    total.backward()
+    model.eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(packed, training=False)
+        predictions = model(**data, mode='predict')
+    assert len(predictions) == len(image_shapes)
+    for prediction in predictions:
+        boxes = prediction.pred_instances.bboxes
+        assert boxes.ndim == 2 and boxes.shape[1] == 4
+    return losses

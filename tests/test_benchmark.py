@@ -12,9 +12,7 @@ from mmengine.config import Config
 from shufflenet_det.benchmark import (MODES, detector_stage_latency, median_latency,
                                       prepare, random_like, random_proposals)
 from shufflenet_det.demo import DEMO_CONFIG
-from shufflenet_det.paths import resource_root
-
-ROOT = resource_root()  # configs/ and tools/
+from helpers import ROOT
 
 
 @pytest.fixture(scope='module', autouse=True)

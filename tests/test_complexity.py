@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from shufflenet_det.complexity import (PAPER_FIGURES, build_classifier,
-                                       measure_complexity, params_match)
+from shufflenet_det.tools.complexity import (PAPER_FIGURES, build_classifier,
+                                             measure_complexity, params_match)
 
 
 @pytest.mark.parametrize('figure', PAPER_FIGURES, ids=lambda f: f.name)

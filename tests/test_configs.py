@@ -13,11 +13,9 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from shufflenet_det.converters import DATA_PREPROCESSORS
-from shufflenet_det.paths import resource_root
-from shufflenet_det.reproduce import backbone_mflops
-from helpers import stage_index
+from shufflenet_det.tools.reproduce import backbone_mflops
+from helpers import ROOT, run_loss_and_predict, stage_index
 
-ROOT = resource_root()  # configs/ and tools/
 CONFIGS = sorted(
     osp.relpath(path, ROOT)
     for path in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
@@ -57,8 +55,7 @@ def frozen_parameters(cfg, model):
 
 
 @pytest.mark.parametrize('path', CONFIGS)
-def test_config_builds_trains_the_right_parameters_and_runs(
-        path, run_loss_and_predict):
+def test_config_builds_trains_the_right_parameters_and_runs(path):
     register_all_modules()
     cfg = Config.fromfile(osp.join(ROOT, path))
     model = MODELS.build(cfg.model).train()

@@ -13,12 +13,11 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from torch import nn
 
-from shufflenet_det.complexity import ImageNetClassifier
 from shufflenet_det.converters import Converted, convert_checkpoint, save_converted
 from shufflenet_det.converters.megvii import (megvii_shuffle_source,
                                               paper_shuffle_source, shuffle_relabelling)
-from shufflenet_det.paths import resource_root
-from helpers import randomise_batch_norm
+from shufflenet_det.models.classifier import ImageNetClassifier
+from helpers import ROOT, randomise_batch_norm
 
 INPUTS = [torch.randn(2, 3, 97, 131), torch.randn(1, 3, 64, 40)]
 
@@ -334,8 +333,6 @@ def test_save_is_atomic_never_overwrites_and_records_metadata(tmp_path):
 
 
 # --- the converted file in use ---------------------------------------------
-
-ROOT = resource_root()  # configs/ and tools/
 
 
 @pytest.fixture

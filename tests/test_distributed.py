@@ -1,5 +1,5 @@
 """tools/dist_train.sh and tools/dist_test.sh run N real processes through
-torchrun, on gloo without GPUs (shufflenet_det.distributed); slurm_train.sh
+torchrun, on gloo without GPUs (shufflenet_det.engine.distributed); slurm_train.sh
 hands srun the allocation."""
 import json
 import os

@@ -10,10 +10,8 @@ from mmengine.config import Config
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from shufflenet_det import optimize_for_inference
-from shufflenet_det.paths import resource_root
-from helpers import randomise_batch_norm
+from helpers import ROOT, randomise_batch_norm
 
-ROOT = resource_root()  # configs/ and tools/
 BACKBONES = [
     dict(type='ShuffleNetV1', groups=3),
     dict(type='ShuffleNetV1', groups=8, widen_factor=0.5, variant='megvii'),

@@ -17,10 +17,8 @@ import zipfile
 import pytest
 
 from shufflenet_det.datasets import generate_shapes_dataset
-from shufflenet_det.paths import resource_root
-from helpers import TINY_CONFIG
+from helpers import ROOT, TINY_CONFIG
 
-ROOT = resource_root()  # the checkout
 TABLE7_CONFIG = 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'
 CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-convert-weights',
                    'shufflenet-det-check-coco', 'shufflenet-det-reproduce',
@@ -130,7 +128,7 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from shufflenet_det.demo import DEMO_CONFIG
 from shufflenet_det.paths import config_path, resource_root
-from shufflenet_det.reproduce import tool
+from shufflenet_det.tools.reproduce import tool
 
 package = osp.dirname(shufflenet_det.__file__)
 assert package == osp.join(sys.argv[1], 'shufflenet_det'), package

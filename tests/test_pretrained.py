@@ -13,7 +13,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 from shufflenet_det.converters import Converted, save_converted
-from shufflenet_det.models.pretrained import PretrainedInputCheckHook
+from shufflenet_det.engine import PretrainedInputCheckHook
 from helpers import ROOT, randomise_batch_norm
 
 # Table 7 C4 configs: (config, source its weights come from)

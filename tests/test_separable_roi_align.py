@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmcv.ops import RoIAlign
 
-from shufflenet_det.models import SeparableRoIAlign
+from shufflenet_det.ops import SeparableRoIAlign
 
 
 def random_rois(count, num_images, map_size, stride, seed=0):

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.hub import get_config
 
 import shufflenet_det  # noqa: F401
-from helpers import check_feature_strides, readme_python_blocks
+from helpers import check_feature_strides, readme_python_blocks, run_loss_and_predict
 
 
 @pytest.mark.parametrize('config,backbone,neck', [
@@ -28,8 +28,7 @@ from helpers import check_feature_strides, readme_python_blocks
      dict(type='ShuffleNetV2', widen_factor=0.5, out_indices=(0, 1, 2)),
      dict(in_channels=[48, 96, 192], start_level=0)),
 ])
-def test_backbone_swapped_into_mmdet_config(config, backbone, neck,
-                                            run_loss_and_predict):
+def test_backbone_swapped_into_mmdet_config(config, backbone, neck):
     register_all_modules()
     cfg = get_config(f'mmdet::{config}')
     cfg.model.backbone = backbone
@@ -51,8 +50,7 @@ def readme_drop_in():
     (dict(type='ShuffleNetV2', widen_factor=1.0, out_indices=(0, 1, 2)),
      [116, 232, 464]),
 ])
-def test_readme_drop_in_strides_match_the_features(backbone, in_channels,
-                                                   run_loss_and_predict):
+def test_readme_drop_in_strides_match_the_features(backbone, in_channels):
     register_all_modules()
     cfg = readme_drop_in()
     if backbone is not None:

@@ -3,7 +3,6 @@ generated dataset and the demo config."""
 import json
 
 import pytest
-from mmdet.registry import DATASETS
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
@@ -88,26 +87,3 @@ def test_empty_tiny_and_non_square_images_train(tmp_path):
     _, record, metrics = run(cfg)
     assert len(record.losses) == 3
     assert 'coco/bbox_mAP' in metrics
-
-
-def build_dataset(root, split='train'):
-    return DATASETS.build(dict(
-        type='CheckedCocoDataset', data_root=str(root),
-        ann_file=f'annotations/instances_{split}.json',
-        data_prefix=dict(img=f'{split}/'), pipeline=[]))
-
-
-def test_corrupt_annotation_file_is_named(tmp_path):
-    generate_shapes_dataset(str(tmp_path), num_train=2, num_val=1, image_size=32)
-    path = tmp_path / 'annotations' / 'instances_train.json'
-    path.write_text(path.read_text()[:50])
-    with pytest.raises(ValueError, match='instances_train.json is not a valid COCO'):
-        build_dataset(tmp_path)
-
-
-def test_missing_images_are_listed(tmp_path):
-    generate_shapes_dataset(str(tmp_path), num_train=3, num_val=1, image_size=32)
-    (tmp_path / 'train' / '00001.png').unlink()
-    with pytest.raises(FileNotFoundError, match=r'1 of 3 images .*00001.png'):
-        build_dataset(tmp_path)
-    assert len(build_dataset(tmp_path, 'val')) == 1

@@ -6,7 +6,7 @@ import os
 from mmdet.evaluation import DumpDetResults
 from mmengine.config import DictAction
 
-from shufflenet_det.engine import apply_test_options, build_runner, load_config
+from shufflenet_det.tools.runner import apply_test_options, build_runner, load_config
 
 
 def parse_args():

@@ -4,7 +4,7 @@ import os
 
 from mmengine.config import DictAction
 
-from shufflenet_det.engine import apply_train_options, build_runner, load_config
+from shufflenet_det.tools.runner import apply_train_options, build_runner, load_config
 
 
 def parse_args():

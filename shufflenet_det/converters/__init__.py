@@ -1,9 +1,8 @@
 """Checkpoint converters: one module per source, one public function each."""
 from ..models.pretrained import read_checkpoint
-from .common import DATA_PREPROCESSORS, check_state_dict, save_converted
+from .common import DATA_PREPROCESSORS, Converted, check_state_dict, save_converted
 from .megvii import convert_megvii
 from .mmpretrain import convert_mmpretrain
-from .rules import Converted
 from .timm import convert_timm
 from .torchvision import convert_torchvision
 

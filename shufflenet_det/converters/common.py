@@ -1,11 +1,15 @@
-"""Checking and saving converted checkpoints, shared by the converters."""
+"""What the converters share: the result type, reading the architecture
+from the weights, checking and saving."""
 import json
 import os
 from collections import OrderedDict
+from typing import NamedTuple
 
 import torch
 from mmdet.registry import MODELS
 
+from ..fileio import atomic_path
+from ..models import ShuffleNetV1, ShuffleNetV2
 from ..models.pretrained import META_KEY
 
 # Input normalisation each source's weights were trained with, as mmdet
@@ -19,6 +23,44 @@ DATA_PREPROCESSORS = dict(
     timm=dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
               bgr_to_rgb=True),
 )
+
+
+class Converted(NamedTuple):
+    """A converted checkpoint: the backbone config it loads into, its state
+    dict (this project's names), and the ImageNet classifier (``weight``,
+    ``bias``) if the source had one."""
+    backbone_cfg: dict
+    state_dict: OrderedDict
+    classifier: OrderedDict
+
+
+def v1_architecture(state_dict, source):
+    """groups, widen_factor and stem of a ShuffleNetV1 state dict in this
+    project's names."""
+    expand = state_dict['layers.0.1.g_conv_1x1_expand.conv.weight']
+    compress = state_dict['layers.0.1.g_conv_1x1_compress.conv.weight']
+    stage2 = expand.shape[0]
+    groups = stage2 // compress.shape[1]
+    if groups not in ShuffleNetV1.stage2_channels_1x:
+        raise ValueError(f'{source} checkpoint: Stage2 has {stage2} channels in '
+                         f'{groups} groups; ShuffleNetV1 groups are '
+                         f'{tuple(ShuffleNetV1.stage2_channels_1x)}')
+    width = stage2 / ShuffleNetV1.stage2_channels_1x[groups]
+    cfg = dict(type='ShuffleNetV1', groups=groups, widen_factor=width)
+    stem = state_dict['conv1.conv.weight'].shape[0]
+    if stem != ShuffleNetV1.stem_channels_by_width.get(width, 0) // groups * groups:
+        cfg['stem_channels'] = stem  # e.g. mmpretrain's 1.5x (36) or Megvii's 0.5x g8
+    return cfg
+
+
+def v2_widen_factor(stage2_channels, source):
+    """ShuffleNetV2 width with this many Stage2 channels."""
+    for width, channels in ShuffleNetV2.arch_settings.items():
+        if channels[0] == stage2_channels:
+            return width
+    allowed = {w: c[0] for w, c in ShuffleNetV2.arch_settings.items()}
+    raise ValueError(f'{source} checkpoint has {stage2_channels} Stage2 channels; '
+                     f'ShuffleNetV2 widths have {allowed}')
 
 
 def strip_prefix(state_dict, prefix):
@@ -62,6 +104,5 @@ def save_converted(converted, source, path, overwrite=False):
     meta = json.loads(json.dumps({META_KEY: dict(
         source=source, backbone=converted.backbone_cfg,
         data_preprocessor=DATA_PREPROCESSORS[source])}))
-    partial = f'{path}.partial'
-    torch.save(dict(state_dict=converted.state_dict, meta=meta), partial)
-    os.replace(partial, path)
+    with atomic_path(path) as partial:
+        torch.save(dict(state_dict=converted.state_dict, meta=meta), partial)

@@ -4,18 +4,11 @@ Input: BGR, 0-255, no mean/std (the ``megvii`` data preprocessor). Keys carry
 DataParallel's ``module.`` prefix.
 
 ShuffleNetV1: the official unit shuffles with the inverse permutation of the
-paper's (reshape to (n, g), transpose). Renaming keys cannot make that equal
-to the paper's shuffle; permuting weights can, when the two shuffles connect
-each group to the others with equal channel counts: inside each unit the
-channels between the first and the last 1x1 conv are relabelled, within the
-groups of those grouped convs, so that the paper's shuffle routes every
-channel where Megvii's does (:func:`shuffle_relabelling`); unit inputs and
-outputs are untouched. That holds for every g=3 release (the Table 7 models),
-which so load into the paper's ``ShuffleNetV1``. For g=8 the counts differ
-(e.g. 96 channels: group 0 feeds groups 0,0,1,2,2,3,4,4,5,6,6,7 in Megvii's
-order, 0,0,1,1,2,2,3,3,4,5,6,7 in the paper's), no relabelling is exact, and
-the checkpoint converts to ``ShuffleNetV1(variant='megvii')`` instead. The
-parity tests check both to 1e-5.
+paper's. Relabelling the channels inside each unit (between its first and
+last grouped 1x1 conv) makes the paper's shuffle route every channel where
+Megvii's does, exactly for the g=3 releases (the Table 7 models), which so
+load into the paper's ``ShuffleNetV1``; g=8 ones load into
+``variant='megvii'``. Why: docs/weights.md.
 
 ShuffleNetV2: the official unit splits channels even/odd instead of
 shuffling after the concat, and its first unit's shortcut keeps the stem's
@@ -25,10 +18,8 @@ channels; ``ShuffleNetV2(variant='megvii')`` is that layout, keys are renamed.
 import torch
 
 from ..models import ShuffleNetV1
-from .common import strip_prefix
-from .mmpretrain import v1_architecture
-from .rules import Converted, apply_rules, classifier, stage_unit, v2_branch_key
-from .torchvision import v2_widen_factor
+from .common import Converted, strip_prefix, v1_architecture, v2_widen_factor
+from .rules import apply_rules, classifier, stage_unit, v2_branch_key
 
 V1_LAYERS = {
     'branch_main_1.0': 'g_conv_1x1_compress.conv',

@@ -1,17 +1,6 @@
-"""Key renaming by regular-expression rules, and what a conversion returns."""
+"""Key renaming by regular-expression rules."""
 import re
 from collections import OrderedDict
-from typing import NamedTuple
-
-
-class Converted(NamedTuple):
-    """A converted checkpoint: the backbone config it loads into, its state
-    dict (this project's names), and the ImageNet classifier (``weight``,
-    ``bias``) if the source had one."""
-    backbone_cfg: dict
-    state_dict: OrderedDict
-    classifier: OrderedDict
-
 
 # ShuffleNet v2 branches as nn.Sequential (torchvision, Megvii): layer index
 # -> (ConvModule index, 'conv' | 'bn') in this project's (mmpretrain's) names.

@@ -5,7 +5,8 @@ timm's MobileNet v1 uses ReLU6, so the backbone config gets
 and std 0.5 (the ``timm`` data preprocessor).
 """
 from ..models import MobileNetV1
-from .rules import Converted, apply_rules, classifier
+from .common import Converted
+from .rules import apply_rules, classifier
 
 RULES = [
     (r'^conv_stem\.', 'conv1.conv.'),

@@ -3,18 +3,8 @@
 Input: RGB in [0, 1] normalised with the ImageNet mean/std (the
 ``torchvision`` data preprocessor).
 """
-from ..models import ShuffleNetV2
-from .rules import Converted, apply_rules, classifier, v2_branch_key
-
-
-def v2_widen_factor(stage2_channels, source):
-    """ShuffleNetV2 width with this many Stage2 channels."""
-    for width, channels in ShuffleNetV2.arch_settings.items():
-        if channels[0] == stage2_channels:
-            return width
-    allowed = {w: c[0] for w, c in ShuffleNetV2.arch_settings.items()}
-    raise ValueError(f'{source} checkpoint has {stage2_channels} Stage2 channels; '
-                     f'ShuffleNetV2 widths have {allowed}')
+from .common import Converted, v2_widen_factor
+from .rules import apply_rules, classifier, v2_branch_key
 
 
 def _unit(match):

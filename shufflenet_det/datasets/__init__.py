@@ -1,4 +1,7 @@
-from .checked_coco import CheckedCocoDataset
+from .checked_coco import COCO2017_SPLITS, CheckedCocoDataset, check_coco
 from .synthetic_shapes import SHAPE_CLASSES, generate_shapes_dataset
 
-__all__ = ['CheckedCocoDataset', 'SHAPE_CLASSES', 'generate_shapes_dataset']
+__all__ = [
+    'COCO2017_SPLITS', 'CheckedCocoDataset', 'SHAPE_CLASSES', 'check_coco',
+    'generate_shapes_dataset'
+]

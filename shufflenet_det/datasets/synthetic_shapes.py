@@ -11,6 +11,8 @@ import os.path as osp
 import cv2
 import numpy as np
 
+from ..fileio import write_text_atomically
+
 SHAPE_CLASSES = ('circle', 'square', 'triangle', 'cross')
 
 
@@ -95,8 +97,7 @@ def generate_shapes_dataset(root,
     ``image_size`` is an int, (height, width), or a list of those used in
     turn (to mix shapes and sizes); images hold 0 to
     ``max_objects`` shapes with sides from ``min_side`` to ``max_side``.
-    Each annotation file is written to a temporary name and renamed, so an
-    interrupted run never leaves a truncated file behind.
+    Annotation files are written atomically.
     """
     sizes = image_size if isinstance(image_size, list) else [image_size]
     sizes = [(size, size) if isinstance(size, int) else size for size in sizes]
@@ -121,9 +122,7 @@ def generate_shapes_dataset(root,
                     category_id=label + 1, bbox=box, area=box[2] * box[3],
                     iscrowd=0))
         path = osp.join(root, 'annotations', f'instances_{split}.json')
-        with open(path + '.tmp', 'w') as f:
-            json.dump(dict(images=images, annotations=annotations,
-                           categories=categories), f)
-        os.replace(path + '.tmp', path)
+        write_text_atomically(path, json.dumps(dict(
+            images=images, annotations=annotations, categories=categories)))
         paths[split] = path
     return paths

@@ -1,8 +1,7 @@
 from .backbones import MobileNetV1, ShuffleNetV1, ShuffleNetV2
 from .layers import channel_shuffle
-from .roi_heads import SeparableRoIAlign, StageHead
+from .shared_heads import StageHead
 
 __all__ = [
-    'MobileNetV1', 'SeparableRoIAlign', 'ShuffleNetV1', 'ShuffleNetV2',
-    'StageHead', 'channel_shuffle'
+    'MobileNetV1', 'ShuffleNetV1', 'ShuffleNetV2', 'StageHead', 'channel_shuffle'
 ]

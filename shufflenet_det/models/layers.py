@@ -59,9 +59,3 @@ def build_inplace_activation(act_cfg: dict) -> nn.Module:
     if act_cfg['type'] in INPLACE_ACTIVATIONS:
         act_cfg.setdefault('inplace', True)
     return build_activation_layer(act_cfg)
-
-
-def check_choice(name, value, allowed):
-    """Raise a ValueError naming ``value`` and ``allowed`` if it is not in it."""
-    if value not in allowed:
-        raise ValueError(f'{name}={value!r} is not supported; allowed: {allowed}')

@@ -8,8 +8,8 @@ from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
-from .layers import check_choice
 from .pretrained import load_pretrained
+from .utils import check_choice
 
 # Training from scratch: He init for convs, BN starts as identity.
 DEFAULT_INIT_CFG = [

@@ -1,5 +1,5 @@
 # C4 Faster R-CNN with the defaults of py-faster-rcnn, the code the ShuffleNet
-# paper trained with (paper-facts.md, section 2). faster-rcnn_<backbone>_c4.py
+# paper's detection experiments build on. faster-rcnn_<backbone>_c4.py
 # beside this file adds the backbone (built through stride 16), the StageHead's
 # backbone and first stage, and the channel counts.
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50-caffe-c4.py'

@@ -3,8 +3,8 @@ from typing import List, Sequence, Tuple
 
 from torch import Tensor, nn
 
-from ..layers import check_choice
 from ..stages import StagedModule
+from ..utils import check_choice
 
 
 class StagedBackbone(StagedModule):

@@ -7,7 +7,8 @@ from mmdet.models.utils import make_divisible
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
-from ..layers import build_inplace_activation, channel_shuffle, check_choice
+from ..layers import build_inplace_activation, channel_shuffle
+from ..utils import check_choice
 from .base import StagedBackbone
 
 

@@ -6,7 +6,8 @@ from mmcv.cnn import ConvModule
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
-from ..layers import check_choice, interleave_channels
+from ..layers import interleave_channels
+from ..utils import check_choice
 from .base import StagedBackbone
 
 

@@ -5,8 +5,8 @@ import torch
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
-from ..layers import check_choice
 from ..stages import StagedModule
+from ..utils import check_choice
 
 
 @MODELS.register_module()
@@ -35,10 +35,8 @@ class StageHead(StagedModule):
             in ``ResLayer``: RoI batches are too correlated for BN statistics).
         with_cp (bool): Gradient checkpointing per unit.
         test_batch (int, optional): Outside training, run the RoIs through
-            in batches of this many: a C4 head's activations for 300 RoIs
-            are 50-110 MB tensors, which glibc maps fresh from the kernel
-            (page faults on first touch) at every allocation; batches of
-            64 stay in reused heap memory and in cache. Same outputs.
+            in batches of this many (same outputs): smaller activations stay
+            in cache and reused memory (docs/speed.md).
         init_cfg (dict | list[dict], optional): mmengine initialisation.
     """
 

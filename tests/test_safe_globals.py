@@ -9,7 +9,7 @@ import torch
 from mmengine.logging import HistoryBuffer, MessageHub
 
 import shufflenet_det  # noqa: F401  registers the safe globals
-from shufflenet_det.checkpoint import allow_mmengine_training_checkpoints
+from shufflenet_det.engine.safe_globals import allow_mmengine_training_checkpoints
 
 
 def test_message_hub_state_loads_with_weights_only(tmp_path):
@@ -57,7 +57,7 @@ from mmengine.runner import CheckpointLoader
 # torch < 2.4: no add_safe_globals; torch < 2.6: torch.load's weights_only=False
 del torch.serialization.add_safe_globals
 import shufflenet_det
-from shufflenet_det.checkpoint import allow_mmengine_training_checkpoints
+from shufflenet_det.engine.safe_globals import allow_mmengine_training_checkpoints
 assert allow_mmengine_training_checkpoints() is False
 checkpoint = CheckpointLoader.load_checkpoint(sys.argv[1], map_location='cpu')
 buffer = checkpoint['message_hub']['log_scalars']['train/loss']

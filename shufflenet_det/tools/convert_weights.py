@@ -9,12 +9,13 @@ architecture is read from the checkpoint; --groups and --widen-factor make it
 an error if the checkpoint is anything else.
 
 Run it as ``shufflenet-det-convert-weights``, ``python -m
-shufflenet_det.converters`` or ``python tools/convert_weights.py``.
+shufflenet_det.tools.convert_weights`` or ``python tools/convert_weights.py``.
 """
 import argparse
 import sys
 
-from . import CONVERTERS, DATA_PREPROCESSORS, convert_checkpoint, save_converted
+from ..converters import (CONVERTERS, DATA_PREPROCESSORS, convert_checkpoint,
+                          save_converted)
 
 
 def main():

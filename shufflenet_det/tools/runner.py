@@ -1,5 +1,5 @@
-"""Config handling shared by tools/train.py and tools/test.py (the arguments
-and behaviour of MMDetection's own tools)."""
+"""Config handling and Runner building shared by tools/train.py and
+tools/test.py (the arguments and behaviour of MMDetection's own tools)."""
 import os.path as osp
 from copy import deepcopy
 
@@ -7,7 +7,7 @@ from mmengine.config import Config, ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from .distributed import init_distributed
+from ..engine import init_distributed
 
 # Flip test-time augmentation, mmdet's default for ``--tta``.
 DEFAULT_TTA_MODEL = dict(

@@ -3,7 +3,7 @@
 The papers count multiply-adds of conv and fully connected layers only, at
 224x224, for the ImageNet classifier (backbone + global pool + 1000-way FC);
 parameters include BN. Counting is done by ``mmengine.analysis``.
-``shufflenet-det-complexity`` (or ``python -m shufflenet_det.complexity``,
+``shufflenet-det-complexity`` (or ``python -m shufflenet_det.tools.complexity``,
 ``python tools/analyze_complexity.py``) prints every model of the papers'
 tables next to their figures; exit status 1 if one is out of tolerance.
 """
@@ -16,6 +16,8 @@ import torch
 from mmdet.registry import MODELS
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from torch import nn
+
+from ..models.classifier import ImageNetClassifier
 
 # FlopAnalyzer's operator names for conv and fully connected layers.
 COUNTED_OPERATORS = ('conv', 'addmm', 'linear', 'matmul')
@@ -77,19 +79,6 @@ PAPER_FIGURES = (
 )
 
 
-class ImageNetClassifier(nn.Module):
-    """Backbone + global average pool + FC, the model the papers count."""
-
-    def __init__(self, backbone: nn.Module, num_classes: int = 1000):
-        super().__init__()
-        self.backbone = backbone
-        self.fc = nn.Linear(backbone.stage_channels[-1], num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.backbone(x)[-1]
-        return self.fc(features.mean(dim=(2, 3)))
-
-
 def build_classifier(backbone_cfg: dict) -> ImageNetClassifier:
     """The ImageNet classifier around a backbone config (last stage output)."""
     backbone = MODELS.build(backbone_cfg)
@@ -97,14 +86,19 @@ def build_classifier(backbone_cfg: dict) -> ImageNetClassifier:
     return ImageNetClassifier(backbone).eval()
 
 
-def measure_complexity(backbone_cfg: dict, input_size: int = 224):
-    """Return (multiply-adds in millions, parameters in millions)."""
-    model = build_classifier(backbone_cfg)
-    inputs = torch.zeros(1, 3, input_size, input_size)
+def count_mult_adds(model: nn.Module, inputs) -> int:
+    """Multiply-adds of conv and fully connected layers (the papers'
+    convention) in one forward of ``model`` on ``inputs``."""
     analyzer = FlopAnalyzer(model, inputs)
     analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     by_operator = analyzer.by_operator()
-    mult_adds = sum(by_operator.get(op, 0) for op in COUNTED_OPERATORS)
+    return sum(by_operator.get(op, 0) for op in COUNTED_OPERATORS)
+
+
+def measure_complexity(backbone_cfg: dict, input_size: int = 224):
+    """Return (multiply-adds in millions, parameters in millions)."""
+    model = build_classifier(backbone_cfg)
+    mult_adds = count_mult_adds(model, torch.zeros(1, 3, input_size, input_size))
     return mult_adds / 1e6, parameter_count(model)[''] / 1e6
 
 

@@ -7,16 +7,12 @@ from torch import Tensor
 class SeparableRoIAlign(RoIAlign):
     """:class:`mmcv.ops.RoIAlign` ('avg' mode) for CPU inference.
 
-    RoIAlign averages bilinear samples taken on a regular grid, and bilinear
-    weights are a product of a row and a column weight, so a RoI's output is
-    ``Wy @ F @ Wx.T`` over its window of the feature map ``F``: ``Wy`` holds
-    each output row's averaged interpolation weights over feature rows, ``Wx``
-    the same for columns. mmcv's CPU kernel instead gathers four values per
-    sample per channel in one thread, and reads its input as NCHW whatever
-    its strides; this reads NHWC rows through BLAS and returns channels_last
-    output, the layout the convolutions after it want. Same values up to
-    float rounding (tests/test_separable_roi_align.py). Other devices, 'max'
-    mode and inputs that need gradients use mmcv's kernel.
+    Bilinear weights are a product of a row and a column weight, so a RoI's
+    output is ``Wy @ F @ Wx.T`` over its window of the feature map ``F``
+    (``Wy``, ``Wx``: each output row's / column's averaged interpolation
+    weights): two BLAS products on NHWC rows, channels_last output, the same
+    values as mmcv's kernel up to float rounding. Other devices, 'max' mode
+    and inputs that need gradients use mmcv's kernel.
 
     ``optimize_for_inference`` swaps it in for every ``RoIAlign``.
     """

@@ -1,0 +1,8 @@
+from .distributed import CPUDistributedDataParallel, init_distributed
+from .hooks import FastInferenceHook, PretrainedInputCheckHook
+from .safe_globals import allow_mmengine_training_checkpoints
+
+__all__ = [
+    'CPUDistributedDataParallel', 'FastInferenceHook', 'PretrainedInputCheckHook',
+    'allow_mmengine_training_checkpoints', 'init_distributed'
+]

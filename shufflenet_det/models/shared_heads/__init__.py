@@ -1,0 +1,3 @@
+from .stage_head import StageHead
+
+__all__ = ['StageHead']

@@ -1,0 +1,3 @@
+from .separable_roi_align import SeparableRoIAlign
+
+__all__ = ['SeparableRoIAlign']
