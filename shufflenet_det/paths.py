@@ -18,8 +18,8 @@ def resource_root():
             return root
     raise FileNotFoundError(
         f'no configs/ in {" or ".join(_CANDIDATES)}: shufflenet_det was installed '
-        'without its configs (build the wheel with setup.py, or install editable '
-        'from a checkout)')
+        'without its configs; reinstall it with pip from a checkout or git URL '
+        '(its build copies them into the package)')
 
 
 def config_path(name):
