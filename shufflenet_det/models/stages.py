@@ -1,5 +1,6 @@
 """What the backbones and the C4 ``StageHead`` share: stages of units with
 MMDetection's ``frozen_stages`` / ``norm_eval`` / ``with_cp`` semantics."""
+import inspect
 from typing import List
 
 import torch
@@ -11,6 +12,10 @@ from torch.utils.checkpoint import checkpoint
 from .pretrained import load_pretrained
 from .utils import check_choice
 
+# Non-reentrant recomputation where this torch has the choice (>= 1.11).
+CHECKPOINT_KWARGS = ({'use_reentrant': False}
+                     if 'use_reentrant' in inspect.signature(checkpoint).parameters
+                     else {})
 # Training from scratch: He init for convs, BN starts as identity.
 DEFAULT_INIT_CFG = [
     dict(type='Kaiming', layer='Conv2d'),
@@ -94,5 +99,5 @@ class StagedModule(BaseModule):
             return stage(x)
         units = stage if isinstance(stage, nn.Sequential) else [stage]
         for unit in units:
-            x = checkpoint(unit, x, use_reentrant=False)
+            x = checkpoint(unit, x, **CHECKPOINT_KWARGS)
         return x
