@@ -1,6 +1,6 @@
 """The CPU demo: generate the shapes dataset, train a ShuffleNet Faster R-CNN
-from a config, evaluate COCO bbox mAP and draw predictions on a held-out
-image."""
+from a config, evaluate COCO bbox mAP, draw predictions on a held-out image,
+and export the detector to ONNX and evaluate it in ONNX Runtime too."""
 import os.path as osp
 import time
 
@@ -71,9 +71,23 @@ def draw_predictions(runner, out_file, index=0, score_thr=0.5, zoom=3):
     return result
 
 
+def evaluate_onnx(runner, checkpoint, onnx_file):
+    """Export ``checkpoint`` to ``onnx_file`` and return its COCO metrics in
+    ONNX Runtime on the runner's validation set, keys prefixed 'onnx/'."""
+    from .deploy import OnnxDetector, evaluate_coco, export_onnx
+    export_onnx(runner.cfg, checkpoint, onnx_file)
+    metrics = evaluate_coco(OnnxDetector(onnx_file), runner.val_dataloader.dataset,
+                            runner.cfg.val_evaluator.ann_file)
+    return {key.replace('coco/', 'onnx/'): value for key, value in metrics.items()}
+
+
 def run_demo(work_dir='work_dirs/demo', config=DEMO_CONFIG, max_iters=None,
-             seed=0, cfg_options=None, **dataset_kwargs):
-    """Run the whole demo; return (metrics, checkpoint path, PNG path)."""
+             seed=0, cfg_options=None, onnx=True, **dataset_kwargs):
+    """Run the whole demo; return (metrics, checkpoint path, PNG path).
+
+    With ``onnx`` and onnxruntime installed, the trained detector is also
+    exported to ``{work_dir}/model.onnx`` and evaluated in ONNX Runtime:
+    ``metrics['onnx/bbox_mAP']`` beside PyTorch's ``coco/bbox_mAP``."""
     start = time.time()
     generate_shapes_dataset(osp.join(work_dir, 'data'), seed=seed, **dataset_kwargs)
     cfg = demo_config(work_dir, config, max_iters, cfg_options)
@@ -85,5 +99,18 @@ def run_demo(work_dir='work_dirs/demo', config=DEMO_CONFIG, max_iters=None,
     checkpoint = osp.join(work_dir, f'iter_{runner.iter}.pth')
     png = osp.join(work_dir, 'prediction.png')
     draw_predictions(runner, png)
+    if onnx and _onnxruntime_available():
+        keep.metrics.update(evaluate_onnx(runner, checkpoint,
+                                          osp.join(work_dir, 'model.onnx')))
     keep.metrics['time_s'] = time.time() - start
     return keep.metrics, checkpoint, png
+
+
+def _onnxruntime_available():
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        print('onnxruntime is not installed: the ONNX export is not evaluated '
+              '(pip install onnx onnxruntime, or the package\'s deploy extra)')
+        return False
+    return True

@@ -9,7 +9,7 @@ RoIAlign and NMS are ONNX's own ``RoiAlign`` (opset 16 ``half_pixel``, mmcv's
 ``aligned=True``) and ``NonMaxSuppression``, so ONNX Runtime, OpenVINO and
 TensorRT run it without plugins.
 """
-import json
+import copy
 import warnings
 from typing import Optional, Sequence, Tuple
 
@@ -265,7 +265,7 @@ def export_onnx(config, checkpoint: Optional[str], out: str,
     import onnx
     from mmdet.apis import init_detector
     from mmengine.config import Config
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
+    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     shape = tuple(shape or default_input_shape(cfg))
@@ -281,11 +281,12 @@ def export_onnx(config, checkpoint: Optional[str], out: str,
                           output_names=list(OUTPUT_NAMES),
                           dynamic_axes={name: {1: 'num_dets'}
                                         for name in OUTPUT_NAMES})
-    graph = onnx.load(out)
-    pipeline = [dict(step) for step in get_test_pipeline_cfg(cfg)
+    # Python literals (Resize wants its scale as a tuple, which JSON loses)
+    pipeline = [step.to_dict() for step in get_test_pipeline_cfg(cfg)
                 if step['type'] not in ('LoadAnnotations', 'mmdet.LoadAnnotations')]
-    classes = (model.dataset_meta or {}).get('classes', ())
-    for key, value in ((PIPELINE_KEY, pipeline), (CLASSES_KEY, list(classes))):
-        graph.metadata_props.add(key=key, value=json.dumps(value))
+    classes = tuple((model.dataset_meta or {}).get('classes', ()))
+    graph = onnx.load(out)
+    for key, value in ((PIPELINE_KEY, pipeline), (CLASSES_KEY, classes)):
+        graph.metadata_props.add(key=key, value=repr(value))
     onnx.save(graph, out)
     return shape

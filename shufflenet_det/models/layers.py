@@ -29,7 +29,9 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     dim = 3 if nhwc else 1
     if nhwc:
         x = x.permute(0, 2, 3, 1)
-    out = x.unflatten(dim, (groups, -1)).transpose(dim, dim + 1).reshape(x.shape)
+    shape = list(x.shape)
+    split = shape[:dim] + [groups, -1] + shape[dim + 1:]
+    out = x.reshape(split).transpose(dim, dim + 1).reshape(shape)
     return out.permute(0, 3, 1, 2) if nhwc else out
 
 
