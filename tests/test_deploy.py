@@ -139,6 +139,16 @@ def test_c4_detector_export_matches_pytorch(c4_model):
     assert match_rate(expected, actual) >= 0.95
 
 
+def test_runner_refuses_images_larger_than_the_input(c4_model):
+    from shufflenet_det.deploy import OnnxDetector
+    detector = OnnxDetector(c4_model[1])
+    assert detector.input_shape == (160, 224)
+    # the config's test Resize (500, 300) keeps 300x500: more than 160x224
+    with pytest.raises(ValueError, match='resized to 300x500 does not fit the '
+                       'model input 160x224'):
+        detector(np.zeros((300, 500, 3), np.uint8))
+
+
 def test_export_refuses_what_it_cannot_reproduce(c4_model):
     from mmcv.ops import RoIPool
 
@@ -191,6 +201,7 @@ def test_demo_export_boxes_match_pytorch(demo_run):
     threshold (0.05; so briefly trained, the model scores none >= 0.3)."""
     import glob
 
+    import cv2
     from mmdet.apis import inference_detector, init_detector
 
     from shufflenet_det.deploy import OnnxDetector
@@ -206,6 +217,9 @@ def test_demo_export_boxes_match_pytorch(demo_run):
             {key: result[key] for key in ('bboxes', 'scores', 'labels')}
             for result in (actual, expected))
         compared += len(expected['scores'])
+        from_array = detector(cv2.imread(path))  # as cv2 reads it: BGR
+        for key in ('bboxes', 'scores', 'labels'):
+            np.testing.assert_array_equal(from_array[key], actual[key])
         assert match_rate(actual, expected) >= 0.95
         assert match_rate(expected, actual) >= 0.95
     assert compared > 0, 'no box predicted: train the demo model longer'
