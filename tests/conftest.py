@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from shufflenet_det.datasets import generate_shapes_dataset
-from shufflenet_det.demo import DEMO_CONFIG
+from shufflenet_det.tools.demo import DEMO_CONFIG
 from helpers import TINY_CONFIG
 
 

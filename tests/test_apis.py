@@ -10,7 +10,7 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 from shufflenet_det.datasets import SHAPE_CLASSES
-from shufflenet_det.demo import DEMO_CONFIG
+from shufflenet_det.tools.demo import DEMO_CONFIG
 
 
 @pytest.fixture(scope='module')

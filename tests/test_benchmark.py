@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 from shufflenet_det.benchmark import (MODES, detector_stage_latency, median_latency,
                                       prepare, random_like, random_proposals)
-from shufflenet_det.demo import DEMO_CONFIG
+from shufflenet_det.tools.demo import DEMO_CONFIG
 from helpers import ROOT
 
 

@@ -126,7 +126,7 @@ import shufflenet_det
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
-from shufflenet_det.demo import DEMO_CONFIG
+from shufflenet_det.tools.demo import DEMO_CONFIG
 from shufflenet_det.paths import config_path, resource_root
 from shufflenet_det.tools.reproduce import tool
 

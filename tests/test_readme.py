@@ -11,7 +11,7 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
-from shufflenet_det.demo import DEMO_CONFIG
+from shufflenet_det.tools.demo import DEMO_CONFIG
 from helpers import check_feature_strides, readme_python_blocks
 
 BLOCKS = readme_python_blocks()

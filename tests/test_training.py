@@ -7,7 +7,8 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from shufflenet_det.datasets import generate_shapes_dataset
-from shufflenet_det.demo import KeepMetrics, demo_config
+from shufflenet_det.engine import KeepMetricsHook
+from shufflenet_det.tools.demo import demo_config
 
 
 class RecordLosses(Hook):
@@ -36,7 +37,7 @@ def tiny_config(work_dir, max_iters, checkpoint_interval, batch_size=4):
 
 def run(cfg):
     runner = Runner.from_cfg(cfg)
-    record, metrics = RecordLosses(), KeepMetrics()
+    record, metrics = RecordLosses(), KeepMetricsHook()
     runner.register_hook(record)
     runner.register_hook(metrics, priority='LOWEST')
     runner.train()

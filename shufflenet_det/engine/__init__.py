@@ -1,8 +1,9 @@
 from .distributed import CPUDistributedDataParallel, init_distributed
-from .hooks import FastInferenceHook, PretrainedInputCheckHook
+from .hooks import FastInferenceHook, KeepMetricsHook, PretrainedInputCheckHook
 from .safe_globals import allow_mmengine_training_checkpoints
 
 __all__ = [
-    'CPUDistributedDataParallel', 'FastInferenceHook', 'PretrainedInputCheckHook',
-    'allow_mmengine_training_checkpoints', 'init_distributed'
+    'CPUDistributedDataParallel', 'FastInferenceHook', 'KeepMetricsHook',
+    'PretrainedInputCheckHook', 'allow_mmengine_training_checkpoints',
+    'init_distributed'
 ]

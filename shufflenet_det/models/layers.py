@@ -14,19 +14,25 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
     """Shuffle channels so that each group sees every other group's output.
 
     ShuffleNet v1, Sec. 3.1: reshape the channel axis to (groups, n),
-    transpose it to (n, groups) and flatten it back. Done as one copy into a
-    tensor of the input's memory format: ``reshape`` would return an NCHW
-    tensor for a channels_last input, and every later layer would then pay
-    for mixed layouts.
+    transpose it to (n, groups) and flatten it back. One copy, made in the
+    input's memory format: a plain ``reshape`` of a channels_last tensor
+    returns NCHW, and every later layer would then pay for mixed layouts.
+    Only views, a transpose and a reshape to the input's (traced) shape, so
+    that both ``torch.onnx`` exporters record it exactly, with a dynamic
+    batch (the TorchScript-based exporter drops in-place copies into views,
+    and records ``flatten`` of some dims with its traced, fixed shape).
     """
-    batch, channels, height, width = x.shape
+    channels = x.shape[1]
     if channels % groups:
         raise ValueError(f'channels={channels} is not divisible by groups={groups}')
-    out = torch.empty_like(x)
-    n = channels // groups
-    out.view(batch, n, groups, height, width).copy_(
-        x.view(batch, groups, n, height, width).transpose(1, 2))
-    return out
+    nhwc = is_nhwc(x)
+    dim = 3 if nhwc else 1
+    if nhwc:
+        x = x.permute(0, 2, 3, 1)
+    shape = list(x.shape)
+    split = shape[:dim] + [groups, -1] + shape[dim + 1:]
+    out = x.reshape(split).transpose(dim, dim + 1).reshape(shape)
+    return out.permute(0, 3, 1, 2) if nhwc else out
 
 
 def interleave_channels(parts: Sequence[Tensor]) -> Tensor:
@@ -36,20 +42,24 @@ def interleave_channels(parts: Sequence[Tensor]) -> Tensor:
     result has the first part's memory format.
     """
     first = parts[0]
-    batch, channels, height, width = first.shape
     for part in parts[1:]:
         if part.shape != first.shape:
             raise ValueError('interleave_channels needs equal shapes, got '
                              f'{tuple(first.shape)} and {tuple(part.shape)}')
-    # Channels vary fastest in NHWC, also in a view such as ``x.chunk(2, 1)``.
-    memory_format = (torch.channels_last if first.stride(1) < first.stride(3)
-                     else torch.contiguous_format)
-    out = first.new_empty((batch, channels * len(parts), height, width)).contiguous(
-        memory_format=memory_format)
-    slots = out.view(batch, channels, len(parts), height, width)
-    for index, part in enumerate(parts):
-        slots[:, :, index].copy_(part)
-    return out
+    nhwc = is_nhwc(first)
+    dim = 3 if nhwc else 1
+    if nhwc:
+        parts = [part.permute(0, 2, 3, 1) for part in parts]
+    shape = list(parts[0].shape)
+    shape[dim] = -1
+    out = torch.stack(parts, dim + 1).reshape(shape)
+    return out.permute(0, 3, 1, 2) if nhwc else out
+
+
+def is_nhwc(x: Tensor) -> bool:
+    """Whether channels vary fastest in memory (channels_last), also in a
+    view such as ``x.chunk(2, 1)``."""
+    return x.stride(1) < x.stride(3)
 
 
 def build_inplace_activation(act_cfg: dict) -> nn.Module:

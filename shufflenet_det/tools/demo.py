@@ -1,7 +1,8 @@
 """CPU demo: train a ShuffleNet Faster R-CNN on a generated shapes dataset,
-evaluate COCO bbox mAP on its held-out split and draw predicted boxes.
+evaluate COCO bbox mAP on its held-out split and draw predicted boxes; then
+export it to ONNX and evaluate that in ONNX Runtime on the same split.
 
-Run it as ``shufflenet-det-demo``, ``python -m shufflenet_det.demo`` or
+Run it as ``shufflenet-det-demo``, ``python -m shufflenet_det.tools.demo`` or
 ``python tools/demo.py``, from any folder."""
 import argparse
 import os.path as osp
@@ -12,23 +13,13 @@ import torch
 from mmdet.structures import DetDataSample
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from .datasets import generate_shapes_dataset
-from .paths import config_path
+from ..datasets import generate_shapes_dataset
+from ..engine import KeepMetricsHook
+from ..paths import config_path
 
 DEMO_CONFIG = config_path('demo/faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes.py')
-
-
-class KeepMetrics(Hook):
-    """Keep the metrics of the last validation, to report them."""
-
-    def __init__(self):
-        self.metrics = {}
-
-    def after_val_epoch(self, runner, metrics=None):
-        self.metrics = dict(metrics or {})
 
 
 def demo_config(work_dir, config=DEMO_CONFIG, max_iters=None, cfg_options=None):
@@ -74,22 +65,49 @@ def draw_predictions(runner, out_file, index=0, score_thr=0.5, zoom=3):
     return result
 
 
+def evaluate_onnx(runner, checkpoint, onnx_file):
+    """Export ``checkpoint`` to ``onnx_file`` and return its COCO metrics in
+    ONNX Runtime on the runner's validation set, keys prefixed 'onnx/'."""
+    from ..deploy import OnnxDetector, evaluate_coco, export_onnx
+    export_onnx(runner.cfg, checkpoint, onnx_file)
+    metrics = evaluate_coco(OnnxDetector(onnx_file), runner.val_dataloader.dataset,
+                            runner.cfg.val_evaluator.ann_file)
+    return {key.replace('coco/', 'onnx/'): value for key, value in metrics.items()}
+
+
 def run_demo(work_dir='work_dirs/demo', config=DEMO_CONFIG, max_iters=None,
-             seed=0, cfg_options=None, **dataset_kwargs):
-    """Run the whole demo; return (metrics, checkpoint path, PNG path)."""
+             seed=0, cfg_options=None, onnx=True, **dataset_kwargs):
+    """Run the whole demo; return (metrics, checkpoint path, PNG path).
+
+    With ``onnx`` and onnxruntime installed, the trained detector is also
+    exported to ``{work_dir}/model.onnx`` and evaluated in ONNX Runtime:
+    ``metrics['onnx/bbox_mAP']`` beside PyTorch's ``coco/bbox_mAP``."""
     start = time.time()
     generate_shapes_dataset(osp.join(work_dir, 'data'), seed=seed, **dataset_kwargs)
     cfg = demo_config(work_dir, config, max_iters, cfg_options)
     cfg.randomness = dict(seed=seed)
     runner = Runner.from_cfg(cfg)
-    keep = KeepMetrics()
+    keep = KeepMetricsHook()
     runner.register_hook(keep, priority='LOWEST')
     runner.train()
     checkpoint = osp.join(work_dir, f'iter_{runner.iter}.pth')
     png = osp.join(work_dir, 'prediction.png')
     draw_predictions(runner, png)
+    if onnx and _onnxruntime_available():
+        keep.metrics.update(evaluate_onnx(runner, checkpoint,
+                                          osp.join(work_dir, 'model.onnx')))
     keep.metrics['time_s'] = time.time() - start
     return keep.metrics, checkpoint, png
+
+
+def _onnxruntime_available():
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        print('onnxruntime is not installed: the ONNX export is not evaluated '
+              '(pip install onnx onnxruntime, or the package\'s deploy extra)')
+        return False
+    return True
 
 
 def main():
@@ -102,10 +120,12 @@ def main():
                         help='seed of the dataset and the training')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
+    parser.add_argument('--no-onnx', action='store_true',
+                        help='skip the ONNX export and its evaluation')
     args = parser.parse_args()
     metrics, checkpoint, png = run_demo(args.work_dir, args.config,
                                         args.max_iters, args.seed,
-                                        args.cfg_options)
+                                        args.cfg_options, onnx=not args.no_onnx)
     print(f'checkpoint: {checkpoint}\npredictions drawn: {png}')
     minutes = metrics['time_s'] / 60
     if 'coco/bbox_mAP' not in metrics:  # CocoMetric reports nothing then
@@ -113,6 +133,10 @@ def main():
         return
     print(f"held-out bbox mAP (COCO AP@[.5:.95]): {metrics['coco/bbox_mAP']:.3f} "
           f"(AP50 {metrics['coco/bbox_mAP_50']:.3f}), {minutes:.1f} min in all")
+    if 'onnx/bbox_mAP' in metrics:
+        print(f"ONNX Runtime ({osp.join(args.work_dir, 'model.onnx')}): bbox mAP "
+              f"{metrics['onnx/bbox_mAP']:.3f} (AP50 {metrics['onnx/bbox_mAP_50']:.3f})"
+              f", PyTorch {metrics['coco/bbox_mAP']:.3f}")
 
 
 if __name__ == '__main__':

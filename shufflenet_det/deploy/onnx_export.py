@@ -1,0 +1,292 @@
+"""Export a trained mmdet Faster R-CNN (C4 or FPN) to one ONNX file.
+
+The exported graph takes one image as ``LoadImageFromFile`` reads it (BGR,
+0-255), resized by the config's test pipeline and zero-padded at the bottom
+and right to a fixed size, and returns mmdeploy's end-to-end outputs:
+``dets`` ``[1, N, 5]`` (x1, y1, x2, y2, score in input pixels) and ``labels``
+``[1, N]`` (int64). Normalisation and channel order are inside the graph;
+RoIAlign and NMS are ONNX's own ``RoiAlign`` (opset 16 ``half_pixel``, mmcv's
+``aligned=True``) and ``NonMaxSuppression``, so ONNX Runtime, OpenVINO and
+TensorRT run it without plugins.
+"""
+import copy
+import warnings
+from typing import Optional, Sequence, Tuple
+
+import torch
+import torchvision
+from mmcv.ops import RoIAlign
+from mmdet.models.dense_heads import RPNHead
+from mmdet.models.detectors import TwoStageDetector
+from mmdet.models.roi_heads import StandardRoIHead
+from mmdet.models.roi_heads.bbox_heads import BBoxHead
+from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
+from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
+from mmdet.utils import get_test_pipeline_cfg
+from torch import Tensor, nn
+
+OPSET = 17  # RoiAlign's half_pixel mode needs >= 16
+INPUT_NAME = 'input'
+OUTPUT_NAMES = ('dets', 'labels')
+# ONNX metadata keys the runner (shufflenet_det.deploy.OnnxDetector) reads
+PIPELINE_KEY = 'shufflenet_det.test_pipeline'
+CLASSES_KEY = 'shufflenet_det.classes'
+
+
+class ExportableFasterRCNN(nn.Module):
+    """The test-time forward of an mmdet Faster R-CNN for one image of a
+    fixed size, written with operators that both run in PyTorch and trace to
+    standard ONNX: the same steps and settings (``test_cfg``) as mmdet's
+    ``TwoStageDetector.predict`` with ``rescale=False``.
+
+    Differences from mmdet, both needed for one fixed-size graph: anchors are
+    computed once for the input size, and boxes are clipped to the padded
+    input rather than to the resized image (the runner clips to the image).
+
+    Args:
+        model (TwoStageDetector): A Faster R-CNN in eval mode (RPNHead,
+            StandardRoIHead with one SingleRoIExtractor of RoIAlign layers and
+            a BBoxHead, delta boxes). Anything else raises a ValueError that
+            names the part.
+        input_shape (tuple[int, int]): (H, W) of the input, multiples of the
+            data preprocessor's ``pad_size_divisor``.
+    """
+
+    def __init__(self, model: TwoStageDetector, input_shape: Tuple[int, int]):
+        super().__init__()
+        check_exportable(model, input_shape)
+        self.model = model.eval()
+        self.input_shape = tuple(input_shape)
+        shared_head = model.roi_head.shared_head if model.roi_head.with_shared_head \
+            else None
+        if getattr(shared_head, 'test_batch', None):
+            # a Python loop over RoI batches would trace to a fixed RoI count
+            shared_head.test_batch = None
+        preprocessor = model.data_preprocessor
+        self.flip_channels = preprocessor._channel_conversion
+        self.normalize = preprocessor._enable_normalize
+        if self.normalize:
+            self.register_buffer('mean', preprocessor.mean.view(1, -1, 1, 1).clone())
+            self.register_buffer('std', preprocessor.std.view(1, -1, 1, 1).clone())
+        height, width = input_shape
+        # boxes are clipped to the input; NMS offsets classes / levels by this
+        self.register_buffer('box_limits', torch.tensor([width, height] * 2,
+                                                        dtype=torch.float32))
+        self.nms_offset = float(max(height, width) + 1)
+        with torch.no_grad():
+            features = model.extract_feat(torch.zeros(1, 3, height, width))
+        anchors = model.rpn_head.prior_generator.grid_priors(
+            [feature.shape[-2:] for feature in features], device='cpu')
+        self.num_levels = len(anchors)
+        for level, priors in enumerate(anchors):  # constants of the graph
+            self.register_buffer(f'anchors_{level}', priors)
+
+    def anchors(self):
+        return [getattr(self, f'anchors_{level}') for level in range(self.num_levels)]
+
+    def forward(self, image: Tensor) -> Tuple[Tensor, Tensor]:
+        """``image`` ``[1, 3, H, W]`` BGR 0-255 -> ``dets``, ``labels``."""
+        x = image
+        if self.flip_channels:
+            x = x.flip(1)
+        if self.normalize:
+            x = (x - self.mean) / self.std
+        features = self.model.extract_feat(x)
+        proposals = self.propose(features)
+        boxes, scores, labels = self.detect(features, proposals)
+        return torch.cat((boxes, scores[:, None]), 1)[None], labels[None]
+
+    def propose(self, features: Sequence[Tensor]) -> Tensor:
+        """RPN proposals (K, 4): ``RPNHead.predict_by_feat`` for one image."""
+        head = self.model.rpn_head
+        cfg = head.test_cfg
+        nms_pre = cfg.get('nms_pre', -1)
+        scores, deltas, anchors, levels = [], [], [], []
+        for level, (cls_score, bbox_pred, priors) in enumerate(
+                zip(*head(features), self.anchors())):
+            score = cls_score[0].permute(1, 2, 0).reshape(-1, head.cls_out_channels)
+            score = score.sigmoid() if head.use_sigmoid_cls else score.softmax(-1)[
+                :, :-1]
+            score = score.reshape(-1)
+            delta = bbox_pred[0].permute(1, 2, 0).reshape(-1, 4)
+            if 0 < nms_pre < len(priors):  # a constant: the input size is fixed
+                score, index = score.topk(nms_pre)
+                delta, priors = delta[index], priors[index]
+            scores.append(score)
+            deltas.append(delta)
+            anchors.append(priors)
+            levels.append(torch.full((len(priors), ), level, dtype=torch.long))
+        boxes = self.decode(head.bbox_coder, torch.cat(anchors), torch.cat(deltas))
+        scores, levels = torch.cat(scores), torch.cat(levels)
+        if cfg.get('min_bbox_size', -1) >= 0:
+            size = boxes[:, 2:] - boxes[:, :2]
+            valid = (size > cfg.min_bbox_size).all(1).nonzero().squeeze(1)
+            boxes, scores, levels = boxes[valid], scores[valid], levels[valid]
+        keep = self.batched_nms(boxes, scores, levels, cfg.nms.iou_threshold)
+        return boxes[keep[:cfg.max_per_img]]
+
+    def detect(self, features: Sequence[Tensor],
+               proposals: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """Boxes, scores and labels: ``StandardRoIHead.predict_bbox`` for
+        one image, then ``multiclass_nms``."""
+        roi_head = self.model.roi_head
+        bbox_head = roi_head.bbox_head
+        cfg = roi_head.test_cfg
+        pooled = self.roi_align(features, proposals)
+        if roi_head.with_shared_head:
+            pooled = roi_head.shared_head(pooled)
+        cls_score, bbox_pred = bbox_head(pooled)
+        scores = cls_score.softmax(-1)[:, :-1]  # without the background
+        num_classes = scores.shape[1]
+        if bbox_head.reg_class_agnostic:
+            boxes = self.decode(bbox_head.bbox_coder, proposals, bbox_pred)
+            boxes = boxes[:, None].expand(-1, num_classes, 4)
+        else:
+            boxes = self.decode(bbox_head.bbox_coder,
+                                proposals.repeat_interleave(num_classes, 0),
+                                bbox_pred.reshape(-1, 4))
+        labels = torch.arange(num_classes).expand_as(scores).reshape(-1)
+        boxes, scores = boxes.reshape(-1, 4), scores.reshape(-1)
+        valid = (scores > cfg.score_thr).nonzero().squeeze(1)
+        boxes, scores, labels = boxes[valid], scores[valid], labels[valid]
+        keep = self.batched_nms(boxes, scores, labels, cfg.nms.iou_threshold)
+        keep = keep[:cfg.max_per_img]
+        return boxes[keep], scores[keep], labels[keep]
+
+    def roi_align(self, features: Sequence[Tensor], boxes: Tensor) -> Tensor:
+        """``SingleRoIExtractor``: each box pooled from the level its size
+        maps to, in box order."""
+        extractor = self.model.roi_head.bbox_roi_extractor
+        rois = torch.cat((torch.zeros_like(boxes[:, :1]), boxes), 1)
+        layers = extractor.roi_layers
+        if len(layers) == 1:
+            return self._roi_align(layers[0], features[0], rois)
+        levels = extractor.map_roi_levels(rois, len(layers))
+        pooled, order = [], []
+        for level, layer in enumerate(layers):
+            index = (levels == level).nonzero().squeeze(1)
+            pooled.append(self._roi_align(layer, features[level], rois[index]))
+            order.append(index)
+        return torch.cat(pooled)[torch.cat(order).argsort()]
+
+    @staticmethod
+    def _roi_align(layer: RoIAlign, feature: Tensor, rois: Tensor) -> Tensor:
+        return torchvision.ops.roi_align(feature, rois, layer.output_size,
+                                         layer.spatial_scale, layer.sampling_ratio,
+                                         layer.aligned)
+
+    def decode(self, coder: DeltaXYWHBBoxCoder, priors: Tensor,
+               deltas: Tensor) -> Tensor:
+        """The coder's boxes, clipped to the input like mmdet's to the image."""
+        boxes = coder.decode(priors, deltas, max_shape=None)
+        return torch.min(boxes.clamp(min=0), self.box_limits)
+
+    def batched_nms(self, boxes: Tensor, scores: Tensor, groups: Tensor,
+                    iou_threshold: float) -> Tensor:
+        """Indices kept by NMS within each group, by decreasing score: mmcv's
+        ``batched_nms`` (groups moved apart by an offset larger than any
+        clipped coordinate, then one NMS)."""
+        shifted = boxes + (groups.to(boxes) * self.nms_offset)[:, None]
+        return torchvision.ops.nms(shifted, scores, iou_threshold)
+
+
+def check_exportable(model: nn.Module, input_shape: Tuple[int, int]):
+    """Raise a ValueError naming what :class:`ExportableFasterRCNN` cannot
+    reproduce in ``model``, and what it can."""
+
+    def refuse(part, found, allowed):
+        raise ValueError(f'cannot export {part}={found}: the ONNX export supports '
+                         f'{allowed}')
+
+    if not isinstance(model, TwoStageDetector) or not model.with_rpn:
+        refuse('model', type(model).__name__, 'two-stage detectors with an RPN '
+               '(Faster R-CNN, C4 or FPN)')
+    checks = [
+        ('rpn_head', model.rpn_head, RPNHead),
+        ('roi_head', model.roi_head, StandardRoIHead),
+        ('roi_head.bbox_roi_extractor', model.roi_head.bbox_roi_extractor,
+         SingleRoIExtractor),
+        ('roi_head.bbox_head', model.roi_head.bbox_head, BBoxHead),
+        ('rpn_head.bbox_coder', model.rpn_head.bbox_coder, DeltaXYWHBBoxCoder),
+        ('roi_head.bbox_head.bbox_coder', model.roi_head.bbox_head.bbox_coder,
+         DeltaXYWHBBoxCoder),
+    ]
+    for part, module, allowed in checks:
+        if type(module) is not allowed and not (
+                allowed is BBoxHead and isinstance(module, BBoxHead)):
+            refuse(part, type(module).__name__, allowed.__name__)
+    if model.roi_head.with_mask:
+        refuse('roi_head.mask_head', type(model.roi_head.mask_head).__name__,
+               'no mask head')
+    for part, coder in (('rpn_head', model.rpn_head.bbox_coder),
+                        ('roi_head.bbox_head', model.roi_head.bbox_head.bbox_coder)):
+        if not coder.clip_border or coder.add_ctr_clamp:
+            refuse(f'{part}.bbox_coder', 'clip_border=False or add_ctr_clamp=True',
+                   'clip_border=True, add_ctr_clamp=False')
+    if model.roi_head.bbox_head.custom_cls_channels:
+        refuse('roi_head.bbox_head.loss_cls', 'custom class channels', 'softmax')
+    for layer in model.roi_head.bbox_roi_extractor.roi_layers:
+        if not isinstance(layer, RoIAlign) or layer.pool_mode != 'avg':
+            refuse('roi_layer', f'{type(layer).__name__}'
+                   f'(pool_mode={getattr(layer, "pool_mode", None)!r})',
+                   "mmcv RoIAlign(pool_mode='avg')")
+    for part, cfg in (('test_cfg.rpn.nms', model.rpn_head.test_cfg.nms),
+                      ('test_cfg.rcnn.nms', model.roi_head.test_cfg.nms)):
+        if cfg.get('type', 'nms') != 'nms' or cfg.get('class_agnostic', False):
+            refuse(part, dict(cfg), "dict(type='nms', iou_threshold=...)")
+    divisor = model.data_preprocessor.pad_size_divisor
+    if any(size <= 0 or size % divisor for size in input_shape):
+        refuse('shape', tuple(input_shape),
+               f'positive multiples of the pad_size_divisor {divisor}')
+
+
+def default_input_shape(cfg) -> Tuple[int, int]:
+    """(H, W) that holds any landscape image after the config's test-time
+    ``Resize``: the scale's (short, long) sides, rounded up to the
+    ``pad_size_divisor``."""
+    for step in get_test_pipeline_cfg(cfg):
+        if step['type'] == 'Resize' and 'scale' in step:
+            short, long = sorted(step['scale'])
+            divisor = cfg.model.data_preprocessor.get('pad_size_divisor', 1)
+            return tuple(-(-side // divisor) * divisor for side in (short, long))
+    raise ValueError('the config\'s test pipeline has no Resize with a fixed '
+                     'scale; pass the input shape (--shape H W)')
+
+
+def export_onnx(config, checkpoint: Optional[str], out: str,
+                shape: Optional[Tuple[int, int]] = None,
+                cfg_options: Optional[dict] = None) -> Tuple[int, int]:
+    """Export the detector of ``config`` with the weights of ``checkpoint``
+    to ``out`` (ONNX) for inputs of ``shape`` (H, W; default:
+    :func:`default_input_shape`), with the TorchScript-based exporter (as
+    mmdeploy). The test pipeline and class names go into the file's
+    metadata for :class:`shufflenet_det.deploy.OnnxDetector`. Returns the
+    input shape."""
+    import onnx
+    from mmdet.apis import init_detector
+    from mmengine.config import Config
+    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    shape = tuple(shape or default_input_shape(cfg))
+    model = init_detector(cfg, checkpoint, device='cpu')
+    exportable = ExportableFasterRCNN(model, shape)
+    example = torch.rand(1, 3, *shape) * 255
+    with torch.no_grad(), warnings.catch_warnings():
+        # constant sizes (fixed input) are intended; the exporter's own
+        # deprecation notice says nothing about the result
+        warnings.simplefilter('ignore')
+        torch.onnx.export(exportable, (example, ), out, dynamo=False,
+                          opset_version=OPSET, input_names=[INPUT_NAME],
+                          output_names=list(OUTPUT_NAMES),
+                          dynamic_axes={name: {1: 'num_dets'}
+                                        for name in OUTPUT_NAMES})
+    # Python literals (Resize wants its scale as a tuple, which JSON loses)
+    pipeline = [step.to_dict() for step in get_test_pipeline_cfg(cfg)
+                if step['type'] not in ('LoadAnnotations', 'mmdet.LoadAnnotations')]
+    classes = tuple((model.dataset_meta or {}).get('classes', ()))
+    graph = onnx.load(out)
+    for key, value in ((PIPELINE_KEY, pipeline), (CLASSES_KEY, classes)):
+        graph.metadata_props.add(key=key, value=repr(value))
+    onnx.save(graph, out)
+    return shape

@@ -1,0 +1,90 @@
+"""Run a detector exported by :func:`shufflenet_det.deploy.export_onnx` in
+ONNX Runtime, and evaluate it with mmdet's CocoMetric."""
+import ast
+from typing import Dict, Union
+
+import numpy as np
+import torch
+from mmdet.evaluation import CocoMetric
+from mmdet.registry import TRANSFORMS
+from mmengine.dataset import Compose
+
+from .onnx_export import CLASSES_KEY, INPUT_NAME, PIPELINE_KEY
+
+
+class OnnxDetector:
+    """An exported detector in ONNX Runtime: an image in, its boxes out.
+
+    The image goes through the test pipeline of the config it was exported
+    from (stored in the file: load, ``Resize``), is zero-padded at the bottom
+    and right to the model's input size, and the boxes come back in the
+    original image's pixels, clipped to the resized image first as mmdet
+    does.
+
+    Args:
+        onnx_file (str): Written by ``tools/export_onnx.py``.
+        threads (int, optional): ONNX Runtime intra-op threads (default: its
+            own choice, one per core).
+    """
+
+    def __init__(self, onnx_file: str, threads: int = None):
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        # idle threads would spin after each run and steal the CPU from
+        # anything else in the process
+        options.add_session_config_entry('session.intra_op.allow_spinning', '0')
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(onnx_file, options,
+                                            providers=['CPUExecutionProvider'])
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        if PIPELINE_KEY not in metadata:
+            raise ValueError(f'{onnx_file} has no test pipeline in its metadata; '
+                             'allowed: files written by tools/export_onnx.py')
+        pipeline = ast.literal_eval(metadata[PIPELINE_KEY])
+        self.classes = ast.literal_eval(metadata[CLASSES_KEY])
+        self.input_shape = tuple(self.session.get_inputs()[0].shape[2:])
+        from_array = [dict(type='mmdet.LoadImageFromNDArray'), *pipeline[1:]]
+        self.pipelines = {
+            kind: Compose([TRANSFORMS.build(step) for step in steps])
+            for kind, steps in (('path', pipeline), ('array', from_array))}
+
+    def __call__(self, image: Union[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        """``image``: a file path, or an HxWx3 BGR array as ``cv2.imread``
+        gives. Returns ``bboxes`` (N, 4: x1, y1, x2, y2), ``scores`` (N,)
+        and ``labels`` (N,)."""
+        if isinstance(image, str):
+            data = self.pipelines['path'](dict(img_path=image, img_id=0))
+        else:
+            data = self.pipelines['array'](dict(img=image, img_id=0))
+        meta = data['data_samples'].metainfo
+        height, width = meta['img_shape']
+        if height > self.input_shape[0] or width > self.input_shape[1]:
+            raise ValueError(
+                f'the image resized to {height}x{width} does not fit the model '
+                f'input {self.input_shape[0]}x{self.input_shape[1]}; allowed: '
+                'images that fit after the test pipeline\'s Resize (export '
+                'with a larger --shape H W)')
+        batch = np.zeros((1, 3, *self.input_shape), np.float32)
+        batch[0, :, :height, :width] = data['inputs'].numpy()
+        dets, labels = self.session.run(None, {INPUT_NAME: batch})
+        boxes = dets[0, :, :4].clip(0, [width, height, width, height])
+        scale_x, scale_y = meta['scale_factor']
+        boxes = boxes / np.array([scale_x, scale_y, scale_x, scale_y], np.float32)
+        return dict(bboxes=boxes, scores=dets[0, :, 4], labels=labels[0])
+
+
+def evaluate_coco(detector: OnnxDetector, dataset, ann_file: str) -> dict:
+    """COCO bbox metrics (``coco/bbox_mAP``...) of ``detector`` on every
+    image of ``dataset`` (an mmdet CocoDataset), as mmdet's test loop would
+    compute them for the PyTorch model."""
+    metric = CocoMetric(ann_file=ann_file, metric='bbox')
+    metric.dataset_meta = dataset.metainfo
+    for index in range(len(dataset)):
+        info = dataset.get_data_info(index)
+        result = detector(info['img_path'])
+        metric.process({}, [dict(
+            img_id=info['img_id'], ori_shape=(info['height'], info['width']),
+            pred_instances={key: torch.from_numpy(value)
+                            for key, value in result.items()})])
+    return metric.evaluate(len(dataset))
