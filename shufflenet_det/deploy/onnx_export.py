@@ -39,9 +39,13 @@ class ExportableFasterRCNN(nn.Module):
     standard ONNX: the same steps and settings (``test_cfg``) as mmdet's
     ``TwoStageDetector.predict`` with ``rescale=False``.
 
-    Differences from mmdet, both needed for one fixed-size graph: anchors are
-    computed once for the input size, and boxes are clipped to the padded
-    input rather than to the resized image (the runner clips to the image).
+    Differences from mmdet, all needed for one fixed-size graph: anchors are
+    computed once for the input size; boxes are clipped to the padded input
+    rather than to the resized image (the runner clips to the image); the
+    padding is zero before normalisation, where mmdet pads after it.
+    ``model`` itself is put in eval mode, and a C4 ``StageHead`` runs all
+    RoIs at once (a Python loop over RoI batches would trace to a fixed RoI
+    count).
 
     Args:
         model (TwoStageDetector): A Faster R-CNN in eval mode (RPNHead,
@@ -57,11 +61,9 @@ class ExportableFasterRCNN(nn.Module):
         check_exportable(model, input_shape)
         self.model = model.eval()
         self.input_shape = tuple(input_shape)
-        shared_head = model.roi_head.shared_head if model.roi_head.with_shared_head \
-            else None
-        if getattr(shared_head, 'test_batch', None):
-            # a Python loop over RoI batches would trace to a fixed RoI count
-            shared_head.test_batch = None
+        if model.roi_head.with_shared_head and getattr(
+                model.roi_head.shared_head, 'test_batch', None):
+            model.roi_head.shared_head.test_batch = None
         preprocessor = model.data_preprocessor
         self.flip_channels = preprocessor._channel_conversion
         self.normalize = preprocessor._enable_normalize
@@ -105,9 +107,10 @@ class ExportableFasterRCNN(nn.Module):
         for level, (cls_score, bbox_pred, priors) in enumerate(
                 zip(*head(features), self.anchors())):
             score = cls_score[0].permute(1, 2, 0).reshape(-1, head.cls_out_channels)
-            score = score.sigmoid() if head.use_sigmoid_cls else score.softmax(-1)[
-                :, :-1]
-            score = score.reshape(-1)
+            if head.use_sigmoid_cls:
+                score = score.sigmoid().reshape(-1)
+            else:
+                score = score.softmax(-1)[:, :-1].reshape(-1)
             delta = bbox_pred[0].permute(1, 2, 0).reshape(-1, 4)
             if 0 < nms_pre < len(priors):  # a constant: the input size is fixed
                 score, index = score.topk(nms_pre)
