@@ -7,9 +7,9 @@ It also lets ``--resume`` load mmengine training checkpoints on torch >= 2.6
 (see :mod:`shufflenet_det.engine.safe_globals`).
 """
 from .datasets import *  # noqa: F401,F403
+from .deploy.optimize import optimize_for_inference  # noqa: F401
 from .engine import *  # noqa: F401,F403
 from .engine import allow_mmengine_training_checkpoints
-from .inference import optimize_for_inference  # noqa: F401
 from .models import *  # noqa: F401,F403
 
 __version__ = '0.1.0'

@@ -9,8 +9,9 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
-from shufflenet_det.benchmark import (MODES, detector_stage_latency, median_latency,
-                                      prepare, random_like, random_proposals)
+from shufflenet_det.tools.benchmark import (MODES, detector_stage_latency,
+                                            median_latency, prepare, random_like,
+                                            random_proposals)
 from shufflenet_det.tools.demo import DEMO_CONFIG
 from helpers import ROOT
 

@@ -4,8 +4,6 @@ import pickle
 import subprocess
 import sys
 
-import torch
-
 from helpers import ROOT, run_tool
 
 
@@ -38,11 +36,25 @@ def test_train_resume_and_test(tiny_config):
         fast_predictions = pickle.load(f)
     assert sum(len(p['pred_instances']['scores']) for p in predictions) > 0
     assert len(fast_predictions) == len(predictions)
+    # Box for box (label, score within 1e-3, corners within 0.05 px): near-ties
+    # of a 4-iteration model may swap the last of the 100 kept boxes.
     for fast, plain in zip(fast_predictions, predictions):
-        for key in ('bboxes', 'scores', 'labels'):
-            torch.testing.assert_close(fast['pred_instances'][key],
-                                       plain['pred_instances'][key],
-                                       rtol=1e-3, atol=1e-3)
+        fast, plain = fast['pred_instances'], plain['pred_instances']
+        assert len(fast['scores']) == len(plain['scores'])
+        assert matched_fraction(fast, plain) >= 0.98
+        assert matched_fraction(plain, fast) >= 0.98
+
+
+def matched_fraction(instances, reference):
+    """Fraction of ``instances`` with a same-label box in ``reference`` of
+    nearly the same score and corners."""
+    if not len(instances['scores']):
+        return 1.0
+    same = ((instances['labels'][:, None] == reference['labels'][None])
+            & ((instances['scores'][:, None] - reference['scores'][None]).abs() <= 1e-3)
+            & ((instances['bboxes'][:, None] - reference['bboxes'][None]).abs()
+               .amax(-1) <= 0.05))
+    return same.any(1).float().mean().item()
 
 
 def test_test_rejects_bad_out_file(tiny_config):

@@ -14,9 +14,9 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
 import shufflenet_det  # noqa: F401
-from shufflenet_det.benchmark import (MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
-                                      check_device, conv_mult_adds, median_latency,
-                                      prepare)
+from shufflenet_det.tools.benchmark import (MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
+                                            check_device, conv_mult_adds,
+                                            median_latency, prepare)
 
 BASELINE = 'MobileNet v1 1.0'
 # Each returns only its last stage, as the classifiers the papers timed.
@@ -81,7 +81,7 @@ def fmt(ratio):
 
 
 def print_targets(latency):
-    """The speed targets of issue 5, at 480x640."""
+    """The speed targets (docs/speed.md), at 480x640."""
     best_name, best = min(((key, ms) for key, ms in latency.items()
                            if is_mobilenet_v1(key[0])), key=lambda item: item[1])
     fast = {name: ms for (name, mode), ms in latency.items() if mode == 'fast'}

@@ -17,9 +17,9 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 import shufflenet_det  # noqa: F401
-from shufflenet_det.benchmark import (check_device, detector_stage_latency, prepare,
-                                      random_proposals)
 from shufflenet_det.paths import config_path, resource_root
+from shufflenet_det.tools.benchmark import (check_device, detector_stage_latency,
+                                            prepare, random_proposals)
 
 CONFIG_DIR = osp.join(resource_root(), 'configs')
 DEFAULT_CONFIGS = sorted(

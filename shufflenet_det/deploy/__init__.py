@@ -1,6 +1,10 @@
-"""Deployment: ONNX export of whole detectors and an ONNX Runtime runner."""
+"""Deployment: ONNX export of whole detectors, an ONNX Runtime runner, and
+the PyTorch CPU fast path (``optimize_for_inference``)."""
 from .onnx_export import ExportableFasterRCNN, default_input_shape, export_onnx
+from .optimize import optimize_for_inference
 from .runtime import OnnxDetector, evaluate_coco
 
-__all__ = ['ExportableFasterRCNN', 'default_input_shape', 'export_onnx',
-           'OnnxDetector', 'evaluate_coco']
+__all__ = [
+    'ExportableFasterRCNN', 'OnnxDetector', 'default_input_shape', 'evaluate_coco',
+    'export_onnx', 'optimize_for_inference'
+]

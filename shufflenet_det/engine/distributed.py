@@ -7,6 +7,7 @@ torchrun's environment with gloo instead (the Runner then skips its own
 initialisation) and wraps the model in a DDP without device ids, so that the
 CPU runs the same code path as the GPU.
 """
+import atexit
 import datetime
 
 import torch
@@ -42,6 +43,9 @@ def init_distributed(cfg):
     timeout = datetime.timedelta(seconds=dist_cfg.get('timeout', 1800))
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group('gloo', timeout=timeout)
+        # Left to interpreter teardown, gloo's threads can abort the process
+        # ("terminate called without an active exception") after a good run.
+        atexit.register(torch.distributed.destroy_process_group)
     cfg.setdefault('env_cfg', {})['dist_cfg'] = dist_cfg
     cfg.setdefault('model_wrapper_cfg', dict(
         type='CPUDistributedDataParallel',

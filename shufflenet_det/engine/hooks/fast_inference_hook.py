@@ -3,7 +3,7 @@ from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from ...inference import optimize_for_inference
+from ...deploy.optimize import optimize_for_inference
 
 
 @HOOKS.register_module()

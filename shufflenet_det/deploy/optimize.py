@@ -5,7 +5,7 @@ from mmcv.ops import RoIAlign, RoIPool
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .ops import SeparableRoIAlign
+from ..ops import SeparableRoIAlign
 
 # BN classes whose forward is plain batch normalisation, which folding keeps
 PLAIN_BATCH_NORM_FORWARDS = (_BatchNorm.forward, nn.SyncBatchNorm.forward)

@@ -7,10 +7,10 @@ import time
 import warnings
 
 import torch
-from mmengine.analysis import FlopAnalyzer
 from mmengine.structures import InstanceData
 
-from .inference import optimize_for_inference
+from ..deploy.optimize import optimize_for_inference
+from .complexity import count_mult_adds
 
 # ShuffleNet v1 paper, Table 8 (one Snapdragon 820 core): ms at 224x224,
 # 480x640, 720x1280.
@@ -33,10 +33,7 @@ MODES = ('eager', 'fast', 'channels_last', 'torchscript', 'compiled')
 
 def conv_mult_adds(model, size):
     """Conv + FC multiply-adds (G) of one forward at ``size`` (h, w)."""
-    analyzer = FlopAnalyzer(model, torch.zeros(1, 3, *size))
-    analyzer.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
-    by_operator = analyzer.by_operator()
-    return sum(by_operator.get(op, 0) for op in ('conv', 'addmm', 'linear')) / 1e9
+    return count_mult_adds(model, torch.zeros(1, 3, *size)) / 1e9
 
 
 def prepare(model, mode, example=None):
