@@ -4,7 +4,7 @@ import torch
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import TINY_CONFIG
+from helpers import write_tiny_config
 
 
 @pytest.fixture(autouse=True)
@@ -14,9 +14,8 @@ def _deterministic():
 
 @pytest.fixture(scope='session')
 def tiny_config(tmp_path_factory):
-    """(folder, config path): TINY_CONFIG with its data in ``folder/data``."""
+    """(folder, config path): the demo config for 2 iterations on a tiny
+    dataset in ``folder/data`` (5 validation images: odd, for 2 processes)."""
     root = tmp_path_factory.mktemp('tools')
     generate_shapes_dataset(str(root / 'data'), num_train=6, num_val=5, image_size=64)
-    path = root / 'tiny.py'
-    path.write_text(TINY_CONFIG.format(base=DEMO_CONFIG, data=root / 'data'))
-    return root, str(path)
+    return root, write_tiny_config(root, DEMO_CONFIG)

@@ -9,21 +9,26 @@ from mmdet.testing import demo_mm_inputs
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from shufflenet_det.paths import resource_root
+from shufflenet_det.tools.demo import write_shapes_config
 
 ROOT = resource_root()  # the checkout: configs/, tools/
-# A config training 2 iterations of 2 images from {data}, on top of {base}.
-TINY_CONFIG = """
-_base_ = '{base}'
-data_root = '{data}/'
+# On top of a shapes config (shufflenet_det.tools.demo.write_shapes_config):
+# 2 training iterations of 2 images, in the main process, logging every one.
+TINY_SETTINGS = """_base_ = './shapes.py'
 loader = dict(num_workers=0, persistent_workers=False)
-train_dataloader = dict(batch_size=2, **loader, dataset=dict(data_root=data_root))
-val_dataloader = dict(**loader, dataset=dict(data_root=data_root))
+train_dataloader = dict(batch_size=2, **loader)
+val_dataloader = dict(**loader)
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
 train_cfg = dict(max_iters=2, val_interval=2)
 default_hooks = dict(checkpoint=dict(interval=2), logger=dict(interval=1))
 """
+
+
+def write_tiny_config(folder, base):
+    """``folder/tiny.py``: TINY_SETTINGS on ``base`` reading ``folder/data``."""
+    write_shapes_config(str(folder / 'shapes.py'), str(folder / 'data'), base)
+    (folder / 'tiny.py').write_text(TINY_SETTINGS)
+    return str(folder / 'tiny.py')
 
 
 def run_command(command, timeout=600, **kwargs):

@@ -17,7 +17,7 @@ import zipfile
 import pytest
 
 from shufflenet_det.datasets import generate_shapes_dataset
-from helpers import ROOT, TINY_CONFIG
+from helpers import ROOT, write_tiny_config
 
 TABLE7_CONFIG = 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'
 CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-convert-weights',
@@ -173,8 +173,7 @@ def test_installed_wheel_works_from_outside_the_checkout(wheel, tmp_path):
                             image_size=64)
     demo_config = osp.join(site, 'shufflenet_det', '.mim', 'configs', 'demo',
                            'faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes.py')
-    (elsewhere / 'tiny.py').write_text(
-        TINY_CONFIG.format(base=demo_config, data=elsewhere / 'data'))
+    write_tiny_config(elsewhere, demo_config)
     log = run([python, mmdet_train, 'tiny.py', '--work-dir', 'work'],
               cwd=elsewhere, env=env)
     assert osp.isfile(elsewhere / 'work' / 'iter_2.pth'), log[-2000:]

@@ -6,6 +6,7 @@ import os
 from mmdet.evaluation import DumpDetResults
 from mmengine.config import DictAction
 
+from shufflenet_det.engine import shutdown_distributed
 from shufflenet_det.tools.runner import apply_test_options, build_runner, load_config
 
 
@@ -49,6 +50,8 @@ def main():
     if args.out is not None:
         runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
     runner.test()
+    del runner  # the distributed model goes before its process group
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ import os
 
 from mmengine.config import DictAction
 
+from shufflenet_det.engine import shutdown_distributed
 from shufflenet_det.tools.runner import apply_train_options, build_runner, load_config
 
 
@@ -34,6 +35,7 @@ def main():
     cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher)
     apply_train_options(cfg, args.amp, args.auto_scale_lr, args.resume)
     build_runner(cfg).train()
+    shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -1,9 +1,10 @@
-from .distributed import CPUDistributedDataParallel, init_distributed
+from .distributed import (CPUDistributedDataParallel, init_distributed,
+                          shutdown_distributed)
 from .hooks import FastInferenceHook, KeepMetricsHook, PretrainedInputCheckHook
 from .safe_globals import allow_mmengine_training_checkpoints
 
 __all__ = [
     'CPUDistributedDataParallel', 'FastInferenceHook', 'KeepMetricsHook',
     'PretrainedInputCheckHook', 'allow_mmengine_training_checkpoints',
-    'init_distributed'
+    'init_distributed', 'shutdown_distributed'
 ]

@@ -7,8 +7,8 @@ torchrun's environment with gloo instead (the Runner then skips its own
 initialisation) and wraps the model in a DDP without device ids, so that the
 CPU runs the same code path as the GPU.
 """
-import atexit
 import datetime
+import gc
 
 import torch
 from mmengine.model import MMDistributedDataParallel
@@ -43,11 +43,20 @@ def init_distributed(cfg):
     timeout = datetime.timedelta(seconds=dist_cfg.get('timeout', 1800))
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group('gloo', timeout=timeout)
-        # Left to interpreter teardown, gloo's threads can abort the process
-        # ("terminate called without an active exception") after a good run.
-        atexit.register(torch.distributed.destroy_process_group)
     cfg.setdefault('env_cfg', {})['dist_cfg'] = dist_cfg
     cfg.setdefault('model_wrapper_cfg', dict(
         type='CPUDistributedDataParallel',
         broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False)))
+
+
+def shutdown_distributed():
+    """After a run, free the distributed model, then leave the process group:
+    in that order and before interpreter teardown, where a finished gloo
+    process can otherwise abort ("terminate called without an active
+    exception"). Nothing to do in a single process."""
+    if not torch.distributed.is_initialized():
+        return
+    gc.collect()
+    torch.distributed.barrier()
+    torch.distributed.destroy_process_group()

@@ -5,6 +5,7 @@ export it to ONNX and evaluate that in ONNX Runtime on the same split.
 Run it as ``shufflenet-det-demo``, ``python -m shufflenet_det.tools.demo`` or
 ``python tools/demo.py``, from any folder."""
 import argparse
+import os
 import os.path as osp
 import time
 
@@ -17,20 +18,39 @@ from mmengine.runner import Runner
 
 from ..datasets import generate_shapes_dataset
 from ..engine import KeepMetricsHook
+from ..fileio import write_text_atomically
 from ..paths import config_path
 
 DEMO_CONFIG = config_path('demo/faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes.py')
 
 
+# A config file: ``base`` (laid out like the demo config) reading the
+# generated shapes dataset under ``data``.
+SHAPES_CONFIG = """_base_ = '{base}'
+data_root = '{data}/'
+train_dataloader = dict(dataset=dict(data_root=data_root))
+val_dataloader = dict(dataset=dict(data_root=data_root))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
+test_evaluator = val_evaluator
+"""
+
+
+def write_shapes_config(path, data_root, base=DEMO_CONFIG):
+    """Write ``base`` pointed at the shapes dataset under ``data_root`` to
+    ``path``, a config file that tools/train.py and tools/test.py take."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    write_text_atomically(path, SHAPES_CONFIG.format(base=base, data=data_root))
+    return path
+
+
 def demo_config(work_dir, config=DEMO_CONFIG, max_iters=None, cfg_options=None):
-    """The demo config, reading the dataset from ``{work_dir}/data``."""
-    cfg = Config.fromfile(config)
-    data_root = osp.join(work_dir, 'data') + '/'
+    """The demo config reading the dataset from ``{work_dir}/data``; also
+    written to ``{work_dir}/config.py``."""
+    path = write_shapes_config(osp.join(work_dir, 'config.py'),
+                               osp.join(work_dir, 'data'), config)
+    cfg = Config.fromfile(path)
     cfg.work_dir = work_dir
-    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
-        loader.dataset.data_root = data_root
-    for evaluator in (cfg.val_evaluator, cfg.test_evaluator):
-        evaluator.ann_file = data_root + 'annotations/instances_val.json'
     if max_iters is not None:
         cfg.train_cfg.update(max_iters=max_iters, val_interval=max_iters)
         cfg.default_hooks.checkpoint.interval = max_iters
