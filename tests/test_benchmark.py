@@ -1,7 +1,11 @@
 """The benchmark library and tools: every mode they time computes the model's
 own function, and the tools print what they claim to measure."""
+import json
+import os
+import os.path as osp
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -9,11 +13,15 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
-from shufflenet_det.tools.benchmark import (MODES, detector_stage_latency,
-                                            median_latency, prepare, random_like,
-                                            random_proposals)
+from shufflenet_det.tools.benchmark import (ENGINES, MODES, detector_stage_latency,
+                                            in_own_process, latency_rounds,
+                                            missing_engines, onnx_runner, prepare,
+                                            silence_rpn, spread)
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import ROOT
+from helpers import ROOT, randomise_batch_norm
+
+C4_300 = ['shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py',
+          'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300.py']
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -38,55 +46,144 @@ def test_prepare_rejects_unknown_mode():
         prepare(torch.nn.Identity(), 'onnx')
 
 
-def test_median_latency_times_every_model():
-    models = {'identity': torch.nn.Identity(), 'conv': torch.nn.Conv2d(3, 4, 3)}
-    latency = median_latency(models, torch.randn(1, 3, 16, 16), repeats=3, warmup=1)
-    assert set(latency) == set(models)
-    assert all(ms > 0 for ms in latency.values())
+def test_latency_rounds_times_every_call_after_the_warmup():
+    calls = {'identity': lambda: None, 'sleep': lambda: time.sleep(0.002)}
+    times = latency_rounds(calls, repeats=3, warmup=1)
+    assert {name: len(ms) for name, ms in times.items()} == {'identity': 3, 'sleep': 3}
+    assert min(times['sleep']) >= 2
+    assert spread([3.0, 1.0, 2.0, 10.0]) == (1.0, 2.5, 10.0)
+
+
+@pytest.mark.parametrize('engine', ENGINES[1:])
+def test_onnx_runner_computes_the_model(engine):
+    pytest.importorskip(engine)
+    model = randomise_batch_norm(MODELS.build(dict(
+        type='ShuffleNetV1', widen_factor=0.25, out_indices=(1, 2)))).eval()
+    x = torch.randn(1, 3, 64, 96)
+    run = onnx_runner(model, x, engine, threads=1)
+    outputs = run(x.numpy())
+    outputs = list(outputs.values()) if engine == 'openvino' else outputs
+    with torch.no_grad():
+        expected = model(x)
+    assert len(outputs) == len(expected)
+    for actual, reference in zip(outputs, expected):
+        torch.testing.assert_close(torch.as_tensor(actual), reference, rtol=1e-4,
+                                   atol=1e-4)
+
+
+def test_onnx_runner_rejects_torch():
+    with pytest.raises(ValueError, match="engine='torch' .*allowed: .*'onnxruntime'"):
+        onnx_runner(torch.nn.Identity(), torch.zeros(1), 'torch', 1)
+
+
+def test_in_own_process_runs_elsewhere_and_returns():
+    assert in_own_process(os.getpid) != os.getpid()
+    assert missing_engines(['torch', 'no_such_engine']) == ['no_such_engine']
+
+
+def build_detector(config):
+    return silence_rpn(MODELS.build(Config.fromfile(
+        osp.join(ROOT, 'configs', config)).model)).eval()
+
+
+def test_silenced_rpn_proposes_the_same_boxes_for_the_same_anchors():
+    """Different backbones, same anchors: the same proposals, as many as a
+    trained RPN keeps (max_per_img)."""
+    from shufflenet_det.tools.benchmark_detector import one_image
+    proposals = []
+    for config in C4_300:
+        model = build_detector(config)
+        data = one_image(model, Config.fromfile(osp.join(ROOT, 'configs', config)),
+                         (120, 160))
+        with torch.no_grad():
+            features = model.extract_feat(data['inputs'])
+            proposals.append(model.rpn_head.predict(
+                features, data['data_samples'], rescale=False)[0].bboxes)
+    assert len(proposals[0]) == model.test_cfg.rpn.max_per_img
+    torch.testing.assert_close(proposals[0], proposals[1])
 
 
 def test_detector_stage_latency_splits_the_predict_path():
-    model = MODELS.build(Config.fromfile(DEMO_CONFIG).model).eval()
+    model = silence_rpn(MODELS.build(Config.fromfile(DEMO_CONFIG).model)).eval()
     from mmdet.testing import demo_mm_inputs
     data = model.data_preprocessor(
         demo_mm_inputs(batch_size=1, image_shapes=[(3, 64, 96)], num_items=[1]),
         training=False)
-    proposals = random_proposals(data['data_samples'][0].img_shape, 50)
-    assert len(proposals) == 50
-    latency = detector_stage_latency({'demo': (model, data, proposals)}, repeats=2,
-                                     warmup=0)
-    stages = latency['demo']
-    assert set(stages) == {'backbone', 'rpn', 'roi_head'}
-    assert all(stages[stage] > 0 for stage in ('backbone', 'rpn', 'roi_head'))
+    times, counts = detector_stage_latency({'demo': (model, data)}, repeats=2,
+                                           warmup=0)
+    stages = times['demo']
+    assert set(stages) == {'backbone', 'rpn', 'roi_head', 'total'}
+    assert all(len(ms) == 2 and min(ms) > 0 for ms in stages.values())
+    for index in range(2):
+        parts = sum(stages[stage][index] for stage in ('backbone', 'rpn', 'roi_head'))
+        assert parts == pytest.approx(stages['total'][index])
+    assert counts['demo'] > 0
 
 
-def test_random_like_is_the_same_for_the_same_shapes():
-    """Detectors with the same anchors get the same RPN proposal work."""
-    outputs = [[torch.zeros(1, 3, 4, 5)], [torch.zeros(1, 12, 4, 5)]]
-    first, second = random_like(outputs), random_like(outputs)
-    assert [[t.shape for t in level] for level in first] == [
-        [(1, 3, 4, 5)], [(1, 12, 4, 5)]]
-    assert all(torch.equal(a[0], b[0]) for a, b in zip(first, second))
-    assert not torch.equal(first[0][0], random_like(outputs, seed=1)[0][0])
+def run_benchmark(tool, *args):
+    result = subprocess.run([sys.executable, f'tools/{tool}', *args], cwd=ROOT,
+                            capture_output=True, text=True, timeout=900)
+    return result.returncode, result.stdout, result.stderr
 
 
-def test_benchmark_detector_cli_compares_with_mobilenet():
-    configs = ['shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py',
-               'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300.py']
-    result = subprocess.run(
-        [sys.executable, 'tools/benchmark_detector.py', *configs, '--repeats', '1',
-         '--warmup', '0', '--modes', 'fast', '--image-size', '120', '160'],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    rows = [line.split(' | ') for line in result.stdout.splitlines()
-            if line.startswith('| faster-rcnn')]
-    assert [row[0] for row in rows] == [
-        '| faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300',
-        '| faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300']
-    # resized as the 300 configs' test pipeline does: short side 300
-    assert [row[2] for row in rows] == ['300x400', '300x400']
-    assert rows[1][-1] == '1.00 |'
-    assert float(rows[0][-1].rstrip(' |')) > 0
+def table_rows(stdout, prefix):
+    return [[cell.strip() for cell in line.strip('|').split('|')]
+            for line in stdout.splitlines() if line.startswith(f'| {prefix}')]
+
+
+def test_benchmark_detector_cli_compares_engines_with_mobilenet():
+    engines = ['torch', 'onnxruntime', 'openvino']
+    code, stdout, stderr = run_benchmark(
+        'benchmark_detector.py', *C4_300, '--repeats', '2', '--warmup', '0',
+        '--modes', 'fast', '--image-size', '120', '160', '--threads', '1',
+        '--engine', *engines)
+    assert code == 0, stderr[-3000:]
+    ran = [engine for engine in engines if engine not in missing_engines(engines)]
+    rows = table_rows(stdout, 'faster-rcnn')
+    runs_as = ['fast' if engine == 'torch' else engine for engine in ran]
+    assert [(row[0], row[1]) for row in rows] == [
+        (name, run_as) for run_as in runs_as
+        for name in ('faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300',
+                     'faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300')]
+    # resized as the 300 configs' test pipeline does (short side 300), padded
+    assert {row[2] for row in rows} == {'320x416'}
+    # PyTorch: stages and the proposals the RoI head got; ONNX: the graph
+    for row in rows:
+        torch_row = row[1] == 'fast'
+        assert (row[3] == '300') == torch_row and (row[4] != '-') == torch_row
+        low, median, high = (float(ms) for ms in row[7].split(' / '))
+        assert 0 < low <= median <= high
+    mobilenet = [float(row[7].split(' / ')[1]) for row in rows if 'mobilenet' in row[0]]
+    ratios = {row[0] + row[1]: float(row[8]) for row in rows}
+    assert min(ratios[row[0] + row[1]] for row in rows if 'mobilenet' in row[0]) == 1.0
+    assert all(ratio > 0 for ratio in ratios.values()) and min(mobilenet) > 0
+    assert 'target: faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600' in stdout
+
+
+def test_benchmark_backbone_cli_times_every_engine(tmp_path):
+    engines = ['torch', 'onnxruntime', 'openvino']
+    code, stdout, stderr = run_benchmark(
+        'benchmark_backbone.py', '--models', 'ShuffleNet v1 0.5x g3', '--modes', 'fast',
+        '--sizes', '64x96', '--repeats', '2', '--warmup', '0', '--threads', '1',
+        '--engine', *engines, '--json', str(tmp_path / 'b.json'),
+        '--plot', str(tmp_path / 'b.png'))
+    assert code == 0, stderr[-3000:]
+    ran = [engine for engine in engines if engine not in missing_engines(engines)]
+    rows = table_rows(stdout, '')
+    keys = {(row[0], row[1]) for row in rows if row[0] != 'model'}
+    for engine in ran:
+        runs_as = 'fast' if engine == 'torch' else engine
+        assert {('ShuffleNet v1 0.5x g3', runs_as),
+                ('MobileNet v1 1.0', runs_as)} <= keys
+    assert ('MobileNet v1 1.0', 'torchscript') in keys
+    ratios = [float(row[4]) for row in rows if row[0] != 'model']
+    assert min(ratios) > 0 and min(
+        float(row[4]) for row in rows if 'MobileNet v1' in row[0]) == 1.0
+    results = json.loads((tmp_path / 'b.json').read_text())['results']
+    assert {(r['model'], r['runs_as']) for r in results} == keys
+    assert all(r['size'] == [64, 96] and r['ms'][0] <= r['ms'][1] <= r['ms'][2]
+               for r in results)
+    assert (tmp_path / 'b.png').stat().st_size > 0
 
 
 @pytest.mark.parametrize('args,message', [
@@ -96,8 +193,6 @@ def test_benchmark_detector_cli_compares_with_mobilenet():
                                           reason='CUDA is available')),
 ])
 def test_benchmark_detector_cli_names_bad_arguments(args, message):
-    result = subprocess.run(
-        [sys.executable, 'tools/benchmark_detector.py', *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 2
-    assert message in result.stderr
+    code, _, stderr = run_benchmark('benchmark_detector.py', *args)
+    assert code == 2
+    assert message in stderr

@@ -256,6 +256,29 @@ def default_input_shape(cfg) -> Tuple[int, int]:
                      'scale; pass the input shape (--shape H W)')
 
 
+def export_module(module: nn.Module, example: Tensor, out: str,
+                  output_names: Optional[Sequence[str]] = None,
+                  dynamic_axes: Optional[dict] = None):
+    """Write ``module`` run on ``example`` to ``out`` with the TorchScript-based
+    exporter (``dynamo=False``, as mmdeploy), input named ``input``: the one
+    export call behind detectors and the benchmarked backbones."""
+    with torch.no_grad(), warnings.catch_warnings():
+        # constant sizes (fixed input) are intended; the exporter's own
+        # deprecation notice says nothing about the result
+        warnings.simplefilter('ignore')
+        torch.onnx.export(module, (example, ), out, dynamo=False, opset_version=OPSET,
+                          input_names=[INPUT_NAME], output_names=output_names,
+                          dynamic_axes=dynamic_axes)
+
+
+def export_detector(model: TwoStageDetector, shape: Tuple[int, int], out: str):
+    """Write :class:`ExportableFasterRCNN` of ``model`` for inputs of
+    ``shape`` (H, W) to ``out``."""
+    export_module(ExportableFasterRCNN(model, shape), torch.rand(1, 3, *shape) * 255,
+                  out, list(OUTPUT_NAMES),
+                  {name: {1: 'num_dets'} for name in OUTPUT_NAMES})
+
+
 def export_onnx(config, checkpoint: Optional[str], out: str,
                 shape: Optional[Tuple[int, int]] = None,
                 cfg_options: Optional[dict] = None) -> Tuple[int, int]:
@@ -273,17 +296,7 @@ def export_onnx(config, checkpoint: Optional[str], out: str,
         cfg.merge_from_dict(cfg_options)
     shape = tuple(shape or default_input_shape(cfg))
     model = init_detector(cfg, checkpoint, device='cpu')
-    exportable = ExportableFasterRCNN(model, shape)
-    example = torch.rand(1, 3, *shape) * 255
-    with torch.no_grad(), warnings.catch_warnings():
-        # constant sizes (fixed input) are intended; the exporter's own
-        # deprecation notice says nothing about the result
-        warnings.simplefilter('ignore')
-        torch.onnx.export(exportable, (example, ), out, dynamo=False,
-                          opset_version=OPSET, input_names=[INPUT_NAME],
-                          output_names=list(OUTPUT_NAMES),
-                          dynamic_axes={name: {1: 'num_dets'}
-                                        for name in OUTPUT_NAMES})
+    export_detector(model, shape, out)
     # Python literals (Resize wants its scale as a tuple, which JSON loses)
     pipeline = [step.to_dict() for step in get_test_pipeline_cfg(cfg)
                 if step['type'] not in ('LoadAnnotations', 'mmdet.LoadAnnotations')]

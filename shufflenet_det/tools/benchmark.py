@@ -1,15 +1,22 @@
 """Latency of models measured so that ratios between them are fair: same run,
 same thread count, models interleaved round by round (drift hits all alike),
-warm-up, then the median."""
+warm-up, then the spread (min / median / max); each engine in a process of
+its own."""
 import copy
+import importlib.util
+import os.path as osp
 import statistics
+import tempfile
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 import torch
-from mmengine.structures import InstanceData
+from torch import nn
 
-from ..deploy.optimize import optimize_for_inference
+from ..deploy import (export_module, onnxruntime_session, openvino_model,
+                      optimize_for_inference)
 from .complexity import count_mult_adds
 
 # ShuffleNet v1 paper, Table 8 (one Snapdragon 820 core): ms at 224x224,
@@ -29,6 +36,9 @@ TABLE8_SIZES = ((224, 224), (480, 640), (720, 1280))
 #                 (conv-BN folding, prepacked oneDNN weights);
 #   compiled    - torch.compile (inductor, weights frozen) of the fast model.
 MODES = ('eager', 'fast', 'channels_last', 'torchscript', 'compiled')
+# Where a model runs: PyTorch (in one of MODES), or exported to ONNX (with
+# the exporter mmdeploy uses) and run by ONNX Runtime or OpenVINO.
+ENGINES = ('torch', 'onnxruntime', 'openvino')
 
 
 def conv_mult_adds(model, size):
@@ -75,76 +85,96 @@ def clock(cuda=False):
     return time.perf_counter()
 
 
-def median_latency(models, x, repeats=20, warmup=3):
-    """Median ms of a forward of ``x`` per model, interleaved round by round."""
-    times = {name: [] for name in models}
+def latency_rounds(calls, repeats=20, warmup=3, cuda=False):
+    """ms of each call after ``warmup`` rounds, the calls interleaved round
+    by round. ``calls`` maps a name to a function of no arguments (a model
+    on its input: a module, or an ONNX engine's run on an array)."""
+    times = {name: [] for name in calls}
     with torch.inference_mode():
         for round_ in range(warmup + repeats):
-            for name, model in models.items():
-                start = clock(x.is_cuda)
-                model(x)
+            for name, call in calls.items():
+                start = clock(cuda)
+                call()
                 if round_ >= warmup:
-                    times[name].append(1000 * (clock(x.is_cuda) - start))
-    return {name: statistics.median(t) for name, t in times.items()}
+                    times[name].append(1000 * (clock(cuda) - start))
+    return times
+
+
+def spread(times):
+    """(min, median, max) of a list of ms."""
+    return min(times), statistics.median(times), max(times)
+
+
+def silence_rpn(detector):
+    """Zero the RPN's score and delta convolutions: every anchor scores
+    alike and stays as it is, so the RPN's NMS does the same work for
+    detectors with the same anchors. An untrained RPN's random scores make
+    NMS keep from 200 to 6000 boxes depending on the model, where a trained
+    one keeps its ``max_per_img`` on any real image."""
+    for conv in (detector.rpn_head.rpn_cls, detector.rpn_head.rpn_reg):
+        nn.init.zeros_(conv.weight)
+        nn.init.zeros_(conv.bias)
+    return detector
 
 
 def detector_stage_latency(detectors, repeats=5, warmup=1):
-    """Median ms per stage of a two-stage detector's inference, interleaved.
+    """ms per stage of two-stage detectors' inference, interleaved.
 
-    ``detectors`` maps a name to ``(model, data, proposals)``: a data
-    preprocessor's output for one image and the proposals (InstanceData) the
-    RoI head gets. The stages are those of mmdet's
-    ``TwoStageDetector.predict``: backbone (+ neck), RPN, RoI head. What an
-    untrained model's RPN keeps varies by model (from 200 to 6000 boxes into
-    NMS), while a trained one keeps its ``nms_pre`` boxes on any real image,
-    so the RPN head runs on the features but its proposal step on random
-    scores and deltas (the same for models with the same anchors), and the
-    RoI head on the given proposals.
+    ``detectors`` maps a name to ``(model, data)``: the model and a data
+    preprocessor's output for one image. The stages are those of mmdet's
+    ``TwoStageDetector.predict``: backbone (+ neck), RPN (head and
+    proposals), RoI head. Returns, per name, lists of ms per stage and in
+    ``total``, and the number of proposals the RoI head got.
     """
-    times = {name: dict(backbone=[], rpn=[], roi_head=[]) for name in detectors}
+    times = {name: dict(backbone=[], rpn=[], roi_head=[], total=[])
+             for name in detectors}
+    counts = {}
     with torch.inference_mode():
-        rpn_outputs = {
-            name: random_like(model.rpn_head(model.extract_feat(data['inputs'])))
-            for name, (model, data, _) in detectors.items()}
-        metas = {name: [sample.metainfo for sample in data['data_samples']]
-                 for name, (_, data, _) in detectors.items()}
         for round_ in range(warmup + repeats):
-            for name, (model, data, proposals) in detectors.items():
+            for name, (model, data) in detectors.items():
                 inputs, samples = data['inputs'], data['data_samples']
                 start = clock(inputs.is_cuda)
                 features = model.extract_feat(inputs)
                 after_backbone = clock(inputs.is_cuda)
-                model.rpn_head(features)
-                model.rpn_head.predict_by_feat(
-                    *rpn_outputs[name], batch_img_metas=metas[name], rescale=False)
+                proposals = model.rpn_head.predict(features, samples, rescale=False)
                 after_rpn = clock(inputs.is_cuda)
-                model.roi_head.predict(features, [proposals], samples, rescale=True)
+                model.roi_head.predict(features, proposals, samples, rescale=True)
                 end = clock(inputs.is_cuda)
+                counts[name] = len(proposals[0])
                 if round_ >= warmup:
-                    for stage, ms in (('backbone', after_backbone - start),
-                                      ('rpn', after_rpn - after_backbone),
-                                      ('roi_head', end - after_rpn)):
-                        times[name][stage].append(1000 * ms)
-    return {name: {stage: statistics.median(t) for stage, t in stages.items()}
-            for name, stages in times.items()}
+                    for stage, seconds in (('backbone', after_backbone - start),
+                                           ('rpn', after_rpn - after_backbone),
+                                           ('roi_head', end - after_rpn),
+                                           ('total', end - start)):
+                        times[name][stage].append(1000 * seconds)
+    return times, counts
 
 
-def random_like(outputs, seed=0):
-    """Standard normal tensors of the shapes of ``outputs`` (lists of
-    tensors), the same for the same shapes and seed."""
-    generator = torch.Generator().manual_seed(seed)
-    return [[torch.randn(out.shape, generator=generator).to(out) for out in level]
-            for level in outputs]
+def missing_engines(engines):
+    """The engines of ``engines`` that are not installed here."""
+    return [engine for engine in engines
+            if engine != 'torch' and importlib.util.find_spec(engine) is None]
 
 
-def random_proposals(image_shape, count, seed=0):
-    """``count`` boxes of 16 px to the image size inside ``image_shape``
-    (h, w), the same for every detector given the same arguments."""
-    generator = torch.Generator().manual_seed(seed)
-    height, width = image_shape
-    size = torch.rand(count, 2, generator=generator) * (
-        torch.tensor([width, height]) - 16) + 16
-    corner = torch.rand(count, 2, generator=generator) * (
-        torch.tensor([width, height]) - size)
-    return InstanceData(bboxes=torch.cat((corner, corner + size), dim=1),
-                        scores=torch.rand(count, generator=generator))
+def in_own_process(function, *args):
+    """``function(*args)`` in a fresh Python process, so that each engine's
+    thread pool runs alone (two pools of 2 threads on 2 cores fight)."""
+    with ProcessPoolExecutor(1, mp_context=get_context('spawn')) as executor:
+        return executor.submit(function, *args).result()
+
+
+def onnx_runner(module, example, engine, threads):
+    """``module`` exported for inputs like ``example`` and loaded in
+    ``engine`` ('onnxruntime' or 'openvino'): a function of a numpy array."""
+    if engine not in ENGINES[1:]:
+        raise ValueError(f'engine={engine!r} is not an ONNX engine; allowed: '
+                         f'{ENGINES[1:]}')
+    with tempfile.TemporaryDirectory() as folder:
+        path = osp.join(folder, 'model.onnx')
+        export_module(copy.deepcopy(module).eval(), example, path)
+        if engine == 'onnxruntime':
+            session = onnxruntime_session(path, threads)
+            name = session.get_inputs()[0].name
+            return lambda x: session.run(None, {name: x})
+        request = openvino_model(path, threads).create_infer_request()
+        return lambda x: request.infer({0: x})

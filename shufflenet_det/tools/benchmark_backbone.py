@@ -1,0 +1,270 @@
+"""Backbone latency at the ShuffleNet v1 paper's Table 8 sizes (224x224,
+480x640, 720x1280), batch 1, fp32, a fixed thread count, in PyTorch and in
+the ONNX engines, one process per engine, the models of an engine
+interleaved. Prints ms (min / median / max), achieved GMAC/s and each
+model's ratio to the fastest MobileNet v1 measured (any engine, any mode)
+beside the paper's; then the speed targets at 480x640 and, with --profile,
+where ShuffleNet v1 1x g3 spends its time (``tools/benchmark_backbone.py``)."""
+import argparse
+import functools
+import json
+import os.path as osp
+
+import torch
+from mmdet.registry import MODELS
+from mmdet.utils import register_all_modules
+
+from ..fileio import write_text_atomically
+from .benchmark import (ENGINES, MODES, PAPER_TABLE8_MS, TABLE8_SIZES, check_device,
+                        conv_mult_adds, in_own_process, latency_rounds, missing_engines,
+                        onnx_runner, prepare, spread)
+
+BASELINE = 'MobileNet v1 1.0'
+# Each returns only its last stage, as the classifiers the papers timed.
+BACKBONES = {
+    **{f'ShuffleNet v1 {w:g}x g3': dict(type='ShuffleNetV1', groups=3, widen_factor=w,
+                                        out_indices=(2, ))
+       for w in (0.5, 1.0, 2.0)},
+    **{f'ShuffleNet v2 {w:g}x': dict(type='ShuffleNetV2', widen_factor=w,
+                                     out_indices=(3, ))
+       for w in (0.5, 1.0, 1.5, 2.0)},
+    BASELINE: dict(type='MobileNetV1', widen_factor=1.0, out_indices=(4, )),
+    'mmdet MobileNetV2 1.0': dict(type='MobileNetV2', out_indices=(7, )),
+}
+MMPRETRAIN_V1 = 'mmpretrain ShuffleNetV1 1x g3'
+TIMM_MOBILENET = 'timm mobilenetv1_100'
+# the speed targets at 480x640: (model, how it runs, reference, at most)
+BEST = 'best engine'
+TARGETS = (
+    ('ShuffleNet v1 1x g3', BEST, 'fastest MobileNet v1', 0.35),
+    ('ShuffleNet v1 2x g3', BEST, 'fastest MobileNet v1', 1.00),
+    ('ShuffleNet v1 1x g3', 'fast', 'fastest MobileNet v1', 0.40),
+    ('ShuffleNet v1 2x g3', 'fast', 'fastest MobileNet v1', 0.95),
+    (BASELINE, 'fast', 'fastest MobileNet v1', 1.10),
+    ('ShuffleNet v1 1x g3', 'fast', (MMPRETRAIN_V1, 'eager'), 0.80),
+)
+
+
+def variants(engine, names, modes):
+    """(name, model, how it runs) to time in ``engine``: ours (``names``,
+    always with the baseline) in ``modes`` or in the ONNX engine; in torch
+    also our MobileNet v1 through TorchScript and the peers when installed
+    (test-only dependencies) - the candidates for the fastest MobileNet v1."""
+    names = list(dict.fromkeys([*names, BASELINE]))
+    if engine != 'torch':
+        return [(name, MODELS.build(BACKBONES[name]), (engine, )) for name in names]
+    found = [(name, MODELS.build(BACKBONES[name]), modes) for name in names]
+    if 'torchscript' not in modes:
+        found.append((BASELINE, MODELS.build(BACKBONES[BASELINE]), ('torchscript', )))
+    try:
+        from mmpretrain.models.backbones import ShuffleNetV1
+        found.append((MMPRETRAIN_V1, ShuffleNetV1(groups=3), ('eager', 'fast')))
+    except ImportError:
+        pass
+    try:
+        import timm
+
+        # its BatchNormAct2d holds the ReLU, so mmcv's folding does not apply
+        found.append((TIMM_MOBILENET, timm.create_model(
+            'mobilenetv1_100', features_only=True, out_indices=(4, )),
+            ('eager', 'channels_last', 'torchscript')))
+    except ImportError:
+        pass
+    return found
+
+
+def time_backbones(engine, names, modes, sizes, threads, repeats, warmup, device):
+    """In one process (see ``in_own_process``): per size, the ms of every
+    round per (model, how it runs), and the models' GMAC per size."""
+    torch.set_num_threads(threads)
+    register_all_modules()
+    found = variants(engine, names, modes)
+    gmacs = {name: [conv_mult_adds(model, size) for size in sizes]
+             for name, model, _ in found}
+    times = []
+    for size in sizes:
+        x = torch.randn(1, 3, *size, device=device)
+        if engine == 'torch':
+            calls = {(name, mode): functools.partial(
+                prepare(model, mode, x).to(device), x)
+                for name, model, modes in found for mode in modes}
+        else:
+            calls = {(name, engine): functools.partial(
+                onnx_runner(model, x, engine, threads), x.numpy())
+                for name, model, _ in found}
+        times.append(latency_rounds(calls, repeats, warmup, cuda=x.is_cuda))
+    return times, gmacs
+
+
+def is_mobilenet_v1(name):
+    return name in (BASELINE, TIMM_MOBILENET)
+
+
+def fastest(latency, select):
+    """(key, median ms) of the fastest entry whose key ``select`` accepts."""
+    return min(((key, stats[1]) for key, stats in latency.items() if select(key)),
+               key=lambda item: item[1], default=(None, None))
+
+
+def print_table(index, size, latency, gmacs, paper_index=None):
+    """The figures at ``size``, the ``index``-th size timed (the
+    ``paper_index``-th of Table 8, if it is one)."""
+    _, best = fastest(latency, lambda key: is_mobilenet_v1(key[0]))
+    print(f'\n{size[0]}x{size[1]}\n| model | runs as | ms min / median / max '
+          f'| GMAC/s | ratio to fastest MobileNet v1 | paper ratio |\n'
+          '|---|---|---|---|---|---|')
+    for (name, run_as), (low, median, high) in latency.items():
+        paper = PAPER_TABLE8_MS.get(name)
+        paper_ratio = '-'
+        if paper and name != BASELINE and paper_index is not None:
+            baseline = PAPER_TABLE8_MS[BASELINE][paper_index]
+            paper_ratio = f'{paper[paper_index] / baseline:.2f}'
+        print(f'| {name} | {run_as} | {low:.1f} / {median:.1f} / {high:.1f} | '
+              f'{gmacs[name][index] / median * 1000:.1f} | {median / best:.2f} '
+              f'| {paper_ratio} |')
+
+
+def print_targets(latency):
+    """The speed targets (docs/speed.md) at 480x640."""
+    (best_name, best_run_as), best = fastest(
+        latency, lambda key: is_mobilenet_v1(key[0]))
+    print(f'\ntargets at 480x640 (fastest MobileNet v1: {best_name}, {best_run_as}, '
+          f'{best:.1f} ms)')
+    for name, run_as, reference, target in TARGETS:
+        key, ms = fastest(latency, lambda key: key[0] == name and (
+            run_as == BEST or key[1] == run_as))
+        if reference == 'fastest MobileNet v1':
+            reference_ms = best
+        else:
+            reference_ms = latency.get(reference, (None, None))[1]
+            reference = f'{reference[0]} ({reference[1]})'
+        label = f'{name} ({key[1] if run_as == BEST and key else run_as}) / {reference}'
+        if ms is None or reference_ms is None:
+            print(f'- {name} ({run_as}) / {reference}: not measured')
+            continue
+        ratio = ms / reference_ms
+        verdict = 'met' if ratio <= target else 'MISSED'
+        print(f'- {label}: {ratio:.2f} (target <= {target:.2f}) {verdict}')
+
+
+def profile_shufflenet(size, threads_note):
+    """Self time by operator of ShuffleNet v1 1x g3 (fast) at ``size``."""
+    from torch.profiler import ProfilerActivity, profile
+    model = prepare(MODELS.build(BACKBONES['ShuffleNet v1 1x g3']), 'fast')
+    x = torch.randn(1, 3, *size)
+    with torch.inference_mode():
+        for _ in range(3):
+            model(x)
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(10):
+                model(x)
+    events = prof.key_averages()
+    total = sum(event.self_cpu_time_total for event in events)
+    print(f'\nprofile: ShuffleNet v1 1x g3 (fast), {size[0]}x{size[1]}, '
+          f'{threads_note}, share of self CPU time')
+    for event in sorted(events, key=lambda event: -event.self_cpu_time_total)[:8]:
+        print(f'- {event.key}: {100 * event.self_cpu_time_total / total:.1f} %')
+
+
+def plot(latency, gmacs, size, path):
+    """Median ms (bars: min to max) against GMAC at ``size``, one panel per
+    engine (PyTorch: each model's fastest mode)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    engines = [engine for engine in ENGINES
+               if any(run_as == engine or (engine == 'torch' and run_as in MODES)
+                      for _, run_as in latency)]
+    fig, axes = plt.subplots(1, len(engines), figsize=(5.5 * len(engines), 4.5),
+                             sharey=True, squeeze=False)
+    for ax, engine in zip(axes[0], engines):
+        for name in gmacs:
+            key, _ = fastest(latency, lambda key: key[0] == name and (
+                key[1] == engine or (engine == 'torch' and key[1] in MODES)))
+            if key is None:
+                continue
+            low, median, high = latency[key]
+            mac = gmacs[name] * 1000
+            ax.errorbar(mac, median, yerr=[[median - low], [high - median]],
+                        fmt='s' if is_mobilenet_v1(name) else 'o', capsize=3)
+            ax.annotate(name if engine != 'torch' else f'{name} ({key[1]})',
+                        (mac, median), fontsize=7, xytext=(4, 2),
+                        textcoords='offset points')
+        ax.set(title=f'{engine}, {size[0]}x{size[1]}', xlabel='MFLOPs (mult-adds)',
+               ylabel='ms (median, bars min-max)')
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def parse_size(text):
+    try:
+        height, width = (int(side) for side in text.split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'size {text!r}: allowed: HxW, e.g. 480x640')
+    return height, width
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--engine', nargs='+', default=list(ENGINES), choices=ENGINES,
+                        help='where to run; one process each (default: all; '
+                        'OpenVINO skipped when not installed)')
+    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    parser.add_argument('--repeats', type=int, default=20)
+    parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument('--modes', nargs='+', default=['eager', 'fast'],
+                        choices=MODES, help='how PyTorch runs our backbones')
+    parser.add_argument('--models', nargs='+', default=list(BACKBONES),
+                        choices=list(BACKBONES), metavar='NAME',
+                        help=f'our backbones to time, of: {", ".join(BACKBONES)}')
+    parser.add_argument('--sizes', nargs='+', type=parse_size,
+                        default=list(TABLE8_SIZES), metavar='HxW')
+    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (torch)")
+    parser.add_argument('--profile', action='store_true',
+                        help='also profile ShuffleNet v1 1x g3 at 480x640 (CPU)')
+    parser.add_argument('--json', help='also write the figures here')
+    parser.add_argument('--plot', help='also draw latency vs MFLOPs per engine '
+                        'at 480x640 (or the first size) to this PNG')
+    args = parser.parse_args()
+    check_device(parser, args.device)
+    if args.device != 'cpu' and args.engine != ['torch']:
+        parser.error(f'--device {args.device}: only with --engine torch')
+    engines = [engine for engine in args.engine if engine not in
+               missing_engines(args.engine)]
+    print(f'{args.device}, threads {args.threads}, batch 1, fp32, NCHW input, '
+          f'{args.repeats} rounds after {args.warmup} warm-up, one process per '
+          f'engine: {", ".join(engines)}')
+    for engine in missing_engines(args.engine):
+        print(f'note: {engine} is not installed, skipped (pip install {engine})')
+
+    latency = [{} for _ in args.sizes]  # per size: (name, runs as) -> spread
+    gmacs = {}
+    for engine in engines:
+        times, engine_gmacs = in_own_process(
+            time_backbones, engine, args.models, tuple(args.modes), args.sizes,
+            args.threads, args.repeats, args.warmup, args.device)
+        gmacs.update(engine_gmacs)
+        for by_size, size_times in zip(latency, times):
+            by_size.update({key: spread(ms) for key, ms in size_times.items()})
+    sizes = [tuple(size) for size in args.sizes]
+    for index, size in enumerate(sizes):
+        paper_index = TABLE8_SIZES.index(size) if size in TABLE8_SIZES else None
+        print_table(index, size, latency[index], gmacs, paper_index)
+    main_size = sizes.index((480, 640)) if (480, 640) in sizes else 0
+    if (480, 640) in sizes:
+        print_targets(latency[main_size])
+    if args.profile:
+        profile_shufflenet((480, 640), f'threads {args.threads}')
+    if args.json:
+        write_text_atomically(args.json, json.dumps(dict(
+            device=args.device, threads=args.threads, results=[
+                dict(size=size, model=name, runs_as=run_as, ms=stats,
+                     gmac=gmacs[name][index])
+                for index, size in enumerate(sizes)
+                for (name, run_as), stats in latency[index].items()]), indent=2))
+    if args.plot:
+        plot(latency[main_size],
+             {name: macs[main_size] for name, macs in gmacs.items()},
+             sizes[main_size], args.plot)
+        print(f'plot: {osp.abspath(args.plot)}')
