@@ -55,10 +55,14 @@ def test_latency_rounds_times_every_call_after_the_warmup():
 
 
 @pytest.mark.parametrize('engine', ENGINES[1:])
-def test_onnx_runner_computes_the_model(engine):
+@pytest.mark.parametrize('backbone', [
+    dict(type='ShuffleNetV1', widen_factor=0.25, out_indices=(1, 2)),
+    # its train() returns None
+    dict(type='MobileNetV2', widen_factor=0.5, out_indices=(7, ))])
+def test_onnx_runner_computes_the_model(engine, backbone):
     pytest.importorskip(engine)
-    model = randomise_batch_norm(MODELS.build(dict(
-        type='ShuffleNetV1', widen_factor=0.25, out_indices=(1, 2)))).eval()
+    model = randomise_batch_norm(MODELS.build(backbone))
+    model.eval()
     x = torch.randn(1, 3, 64, 96)
     run = onnx_runner(model, x, engine, threads=1)
     outputs = run(x.numpy())

@@ -171,7 +171,9 @@ def onnx_runner(module, example, engine, threads):
                          f'{ENGINES[1:]}')
     with tempfile.TemporaryDirectory() as folder:
         path = osp.join(folder, 'model.onnx')
-        export_module(copy.deepcopy(module).eval(), example, path)
+        module = copy.deepcopy(module)
+        module.eval()  # some train() overrides (mmdet's MobileNetV2) return None
+        export_module(module, example, path)
         if engine == 'onnxruntime':
             session = onnxruntime_session(path, threads)
             name = session.get_inputs()[0].name
