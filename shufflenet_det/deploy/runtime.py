@@ -1,5 +1,6 @@
-"""Run a detector exported by :func:`shufflenet_det.deploy.export_onnx` in
-ONNX Runtime, and evaluate it with mmdet's CocoMetric."""
+"""Run exported ONNX files: the ONNX Runtime and OpenVINO set-up, and a
+detector exported by :func:`shufflenet_det.deploy.export_onnx` in ONNX
+Runtime, evaluated with mmdet's CocoMetric."""
 import ast
 from typing import Dict, Optional, Union
 
