@@ -4,7 +4,7 @@ import torch
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import write_tiny_config
+from helpers import MegviiShuffleNet, randomize, write_tiny_config
 
 
 @pytest.fixture(autouse=True)
@@ -19,3 +19,13 @@ def tiny_config(tmp_path_factory):
     root = tmp_path_factory.mktemp('tools')
     generate_shapes_dataset(str(root / 'data'), num_train=6, num_val=5, image_size=64)
     return root, write_tiny_config(root, DEMO_CONFIG)
+
+
+@pytest.fixture
+def megvii_v1_checkpoint(tmp_path):
+    """A Megvii ShuffleNet v1 1x g=3 checkpoint as Megvii saves it."""
+    theirs = randomize(MegviiShuffleNet([-1, 24, 240, 480, 960], group=3))
+    path = tmp_path / 'ShuffleNetV1_1.0x_g3.pth.tar'
+    state = {f'module.{k}': v for k, v in theirs.state_dict().items()}
+    torch.save({'state_dict': state}, path)
+    return path

@@ -1,15 +1,25 @@
 """Helpers shared by test modules (pytest puts this folder on sys.path)."""
+import math
 import os.path as osp
 import re
 import subprocess
 import sys
 
 import torch
+import torch.nn.functional as F
+from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
+from mmengine.config import Config
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from shufflenet_det.converters import Converted, convert_checkpoint, save_converted
+from shufflenet_det.engine import KeepMetricsHook
+from shufflenet_det.models.classifier import ImageNetClassifier
 from shufflenet_det.paths import resource_root
-from shufflenet_det.tools.demo import write_shapes_config
+from shufflenet_det.tools.demo import demo_config, write_shapes_config
 
 ROOT = resource_root()  # the checkout: configs/, tools/
 # On top of a shapes config (shufflenet_det.tools.demo.write_shapes_config):
@@ -31,6 +41,43 @@ def write_tiny_config(folder, base):
     return str(folder / 'tiny.py')
 
 
+class RecordLosses(Hook):
+    """Loss and iteration of every training step."""
+
+    def __init__(self):
+        self.losses, self.iters = [], []
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        self.losses.append(outputs['loss'].item())
+        self.iters.append(runner.iter)
+
+
+def runner_config(work_dir, max_iters, checkpoint_interval, batch_size=4):
+    """The demo config for ``max_iters`` in the main process, seeded, reading
+    ``work_dir/data``."""
+    cfg = demo_config(str(work_dir), max_iters=max_iters)
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[loader].update(num_workers=0, persistent_workers=False)
+    cfg.train_dataloader.batch_size = batch_size
+    cfg.default_hooks.checkpoint.interval = checkpoint_interval
+    cfg.default_hooks.logger.interval = 5
+    cfg.randomness = dict(seed=0)
+    # Keep every box: after a few iterations scores are low, and CocoMetric
+    # returns no metrics at all when no box is predicted.
+    cfg.model.test_cfg.rcnn.score_thr = 0.0
+    return cfg
+
+
+def run_training(cfg):
+    """Train with ``cfg``; the runner, its losses and its last metrics."""
+    runner = Runner.from_cfg(cfg)
+    record, metrics = RecordLosses(), KeepMetricsHook()
+    runner.register_hook(record)
+    runner.register_hook(metrics, priority='LOWEST')
+    runner.train()
+    return runner, record, metrics.metrics
+
+
 def run_command(command, timeout=600, **kwargs):
     """Run ``command`` in the repository root; its output, if it succeeds."""
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
@@ -42,6 +89,26 @@ def run_command(command, timeout=600, **kwargs):
 def run_tool(*args, **kwargs):
     """Run a Python script of the repository as a user does."""
     return run_command([sys.executable, *args], **kwargs)
+
+
+# Input sizes that no backbone stride divides.
+ODD_SIZES = [(225, 301), (33, 33)]
+
+
+def expected_size(size, stride):
+    """Every downsampling layer is 3x3, stride 2, padding 1: ceil(n / 2)."""
+    for _ in range(int(math.log2(stride))):
+        size = math.ceil(size / 2)
+    return size
+
+
+def check_outputs(outs, channels, strides, height, width):
+    """Backbone outputs ``outs`` of an input of ``height`` x ``width``: one per
+    stage, of those channels and sizes at those strides."""
+    assert len(outs) == len(channels)
+    for out, c, stride in zip(outs, channels, strides):
+        assert out.shape == (1, c, expected_size(height, stride),
+                             expected_size(width, stride))
 
 
 def randomise_batch_norm(model):
@@ -101,6 +168,45 @@ def readme_python_blocks():
         return re.findall(r'^```python\n(.*?)^```', f.read(), re.M | re.S)
 
 
+# --- converted ImageNet weights in a C4 detector ----------------------------
+
+# Table 7 C4 configs: (config, source its weights come from)
+C4_CONFIGS = [
+    ('shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py', 'megvii'),
+    ('shufflenet_v2/faster-rcnn_shufflenet-v2-1x_c4-1x_coco-300.py', 'torchvision'),
+    ('mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300.py', 'timm'),
+]
+
+
+def full_backbone(cfg):
+    """The whole backbone ``cfg`` describes, every stage returned, random
+    weights and BN statistics, eval mode."""
+    cfg = dict(cfg, num_stages=None, out_indices=None, frozen_stages=-1,
+               init_cfg=None)
+    cfg = {k: v for k, v in cfg.items() if v is not None}
+    model = MODELS.build(cfg)
+    model = MODELS.build(dict(cfg, out_indices=tuple(range(model.num_stages))))
+    for param in model.parameters():
+        param.data.normal_(0, 0.1)
+    return randomise_batch_norm(model).eval()
+
+
+def write_converted(model, source, path, **backbone_cfg):
+    """Save ``model``'s weights as tools/convert_weights.py does from ``source``."""
+    backbone_cfg = dict(model.architecture, **backbone_cfg)
+    save_converted(Converted(backbone_cfg, model.state_dict(), {}), source, str(path))
+    return str(path)
+
+
+def c4_detector(config, checkpoint):
+    """(cfg, detector) of ``configs/{config}``, backbone and C4 head loading
+    ``checkpoint``."""
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
+    cfg.model.backbone.init_cfg.checkpoint = checkpoint
+    cfg.model.roi_head.shared_head.init_cfg.checkpoint = checkpoint
+    return cfg, MODELS.build(cfg.model)
+
+
 def check_feature_strides(detector, image_size=(256, 384)):
     """Assert that the RPN's anchor strides and the RoI extractor's
     ``featmap_strides`` are the strides the features really have (input size
@@ -146,3 +252,150 @@ def run_loss_and_predict(model, num_classes,
         boxes = prediction.pred_instances.bboxes
         assert boxes.ndim == 2 and boxes.shape[1] == 4
     return losses
+
+
+# --- converters: a peer's model against ours after conversion ---------------
+
+# Non-square inputs for parity checks.
+INPUTS = [torch.randn(2, 3, 97, 131), torch.randn(1, 3, 64, 40)]
+
+
+def randomize(model):
+    """Random weights and BN statistics, so that nothing matches by luck."""
+    torch.manual_seed(1)
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            nn.init.normal_(module.weight, std=(2 / module.weight[0].numel())**0.5)
+    return randomise_batch_norm(model).eval()
+
+
+def assert_close(ours, theirs):
+    """Same shapes, and outputs within 1e-5 of the reference's largest value."""
+    for a, b in zip(ours, theirs):
+        assert a.shape == b.shape
+        error = (a - b).abs().max() / b.abs().max()
+        assert error < 1e-5, f'relative error {error:.2e}'
+
+
+def ours_after_conversion(source, path, **architecture):
+    """Convert, then load strictly into our backbone and classifier."""
+    converted = convert_checkpoint(source, str(path), **architecture)
+    backbone = MODELS.build(dict(converted.backbone_cfg, init_cfg=None))
+    backbone.load_state_dict(converted.state_dict)
+    backbone.out_indices = tuple(range(backbone.num_stages))
+    model = ImageNetClassifier(backbone, converted.classifier['weight'].shape[0])
+    model.fc.load_state_dict(converted.classifier)
+    return model.eval(), converted
+
+
+def forward_ours(model, x):
+    """Every stage output of the classifier's backbone, then its logits."""
+    with torch.no_grad():
+        outs = model.backbone(x)
+        return [*outs, model.fc(outs[-1].mean((2, 3)))]
+
+
+# --- Megvii ShuffleNet-Series, restated from its network.py / blocks.py -----
+
+class MegviiShuffleV1Block(nn.Module):
+
+    def __init__(self, inp, oup, *, group, first_group, mid_channels, stride):
+        super().__init__()
+        self.stride, self.group = stride, group
+        outputs = oup - inp if stride == 2 else oup
+        self.branch_main_1 = nn.Sequential(
+            nn.Conv2d(inp, mid_channels, 1, 1, 0, groups=1 if first_group else group,
+                      bias=False),
+            nn.BatchNorm2d(mid_channels), nn.ReLU(inplace=True),
+            nn.Conv2d(mid_channels, mid_channels, 3, stride, 1, groups=mid_channels,
+                      bias=False),
+            nn.BatchNorm2d(mid_channels))
+        self.branch_main_2 = nn.Sequential(
+            nn.Conv2d(mid_channels, outputs, 1, 1, 0, groups=group, bias=False),
+            nn.BatchNorm2d(outputs))
+        if stride == 2:
+            self.branch_proj = nn.AvgPool2d(kernel_size=3, stride=2, padding=1)
+
+    def forward(self, old_x):
+        x = self.branch_main_1(old_x)
+        if self.group > 1:
+            b, c, h, w = x.shape
+            x = x.reshape(b, c // self.group, self.group, h, w).permute(0, 2, 1, 3, 4)
+            x = x.reshape(b, c, h, w)
+        x = self.branch_main_2(x)
+        if self.stride == 1:
+            return F.relu(x + old_x)
+        return torch.cat((self.branch_proj(old_x), F.relu(x)), 1)
+
+
+class MegviiShuffleV2Block(nn.Module):
+
+    def __init__(self, inp, oup, mid_channels, *, stride):
+        super().__init__()
+        self.stride = stride
+        self.branch_main = nn.Sequential(
+            nn.Conv2d(inp, mid_channels, 1, 1, 0, bias=False),
+            nn.BatchNorm2d(mid_channels), nn.ReLU(inplace=True),
+            nn.Conv2d(mid_channels, mid_channels, 3, stride, 1, groups=mid_channels,
+                      bias=False),
+            nn.BatchNorm2d(mid_channels),
+            nn.Conv2d(mid_channels, oup - inp, 1, 1, 0, bias=False),
+            nn.BatchNorm2d(oup - inp), nn.ReLU(inplace=True))
+        if stride == 2:
+            self.branch_proj = nn.Sequential(
+                nn.Conv2d(inp, inp, 3, stride, 1, groups=inp, bias=False),
+                nn.BatchNorm2d(inp),
+                nn.Conv2d(inp, inp, 1, 1, 0, bias=False),
+                nn.BatchNorm2d(inp), nn.ReLU(inplace=True))
+
+    def forward(self, old_x):
+        if self.stride == 1:
+            b, c, h, w = old_x.shape
+            x = old_x.reshape(b * c // 2, 2, h * w).permute(1, 0, 2)
+            x = x.reshape(2, -1, c // 2, h, w)
+            return torch.cat((x[0], self.branch_main(x[1])), 1)
+        return torch.cat((self.branch_proj(old_x), self.branch_main(old_x)), 1)
+
+
+class MegviiShuffleNet(nn.Module):
+    """Official ShuffleNetV1 (``group`` set) or ShuffleNetV2 (``group=None``)."""
+
+    def __init__(self, stage_out_channels, group=None):
+        super().__init__()
+        stem = stage_out_channels[1]
+        self.first_conv = nn.Sequential(nn.Conv2d(3, stem, 3, 2, 1, bias=False),
+                                        nn.BatchNorm2d(stem), nn.ReLU(inplace=True))
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        features, self.stage_ends, inp = [], [], stem
+        for stage, repeats in enumerate((4, 8, 4)):
+            oup = stage_out_channels[stage + 2]
+            for i in range(repeats):
+                if group:
+                    features.append(MegviiShuffleV1Block(
+                        inp, oup, group=group, first_group=stage == 0 and i == 0,
+                        mid_channels=oup // 4, stride=2 if i == 0 else 1))
+                else:
+                    features.append(MegviiShuffleV2Block(
+                        inp if i == 0 else inp // 2, oup, oup // 2,
+                        stride=2 if i == 0 else 1))
+                inp = oup
+            self.stage_ends.append(len(features) - 1)
+        self.features = nn.Sequential(*features)
+        if not group:
+            last = stage_out_channels[-1]
+            self.conv_last = nn.Sequential(nn.Conv2d(inp, last, 1, 1, 0, bias=False),
+                                           nn.BatchNorm2d(last), nn.ReLU(inplace=True))
+            inp = last
+        self.classifier = nn.Sequential(nn.Linear(inp, 1000, bias=False))
+
+    def forward(self, x):
+        x = self.maxpool(self.first_conv(x))
+        outs = []
+        for index, block in enumerate(self.features):
+            x = block(x)
+            if index in self.stage_ends:
+                outs.append(x)
+        if hasattr(self, 'conv_last'):
+            x = self.conv_last(x)
+            outs.append(x)
+        return [*outs, self.classifier(x.mean((2, 3)))]

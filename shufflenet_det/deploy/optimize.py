@@ -19,7 +19,7 @@ def optimize_for_inference(model: nn.Module,
 
     Changes ``model`` in place, puts it in eval mode and returns it; outputs
     stay those of the unoptimised model up to float rounding
-    (tests/test_inference.py).
+    (tests/deploy/test_optimize.py).
 
     Args:
         model (nn.Module): Any module; only its convs, BN layers and

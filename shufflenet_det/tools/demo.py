@@ -16,7 +16,7 @@ from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
-from ..datasets import generate_shapes_dataset
+from ..datasets import SHAPE_CLASSES, generate_shapes_dataset
 from ..engine import KeepMetricsHook
 from ..fileio import write_text_atomically
 from ..paths import config_path
@@ -24,23 +24,33 @@ from ..paths import config_path
 DEMO_CONFIG = config_path('demo/faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes.py')
 
 
-# A config file: ``base`` (laid out like the demo config) reading the
-# generated shapes dataset under ``data``.
+# A config file: ``base`` (an mmdet Faster R-CNN config, the demo's or a COCO
+# one) reading the generated shapes dataset under ``data`` and predicting its
+# classes.
 SHAPES_CONFIG = """_base_ = '{base}'
 data_root = '{data}/'
-train_dataloader = dict(dataset=dict(data_root=data_root))
-val_dataloader = dict(dataset=dict(data_root=data_root))
+dataset = dict(data_root=data_root, metainfo=dict(classes={classes}))
+train_dataloader = dict(
+    dataset=dict(**dataset, ann_file='annotations/instances_train.json',
+                 data_prefix=dict(img='train/')))
+val_dataloader = dict(
+    dataset=dict(**dataset, ann_file='annotations/instances_val.json',
+                 data_prefix=dict(img='val/')))
 test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
 test_evaluator = val_evaluator
+model = dict(roi_head=dict(bbox_head=dict(num_classes={num_classes})))
 """
 
 
 def write_shapes_config(path, data_root, base=DEMO_CONFIG):
     """Write ``base`` pointed at the shapes dataset under ``data_root`` to
-    ``path``, a config file that tools/train.py and tools/test.py take."""
+    ``path``, a config file that tools/train.py and tools/test.py take (or a
+    base for settings of a run, e.g. the smoke reproduction's)."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    write_text_atomically(path, SHAPES_CONFIG.format(base=base, data=data_root))
+    write_text_atomically(path, SHAPES_CONFIG.format(
+        base=base, data=data_root, classes=SHAPE_CLASSES,
+        num_classes=len(SHAPE_CLASSES)))
     return path
 
 

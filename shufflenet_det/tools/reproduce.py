@@ -24,10 +24,11 @@ from typing import Optional
 from mmengine.config import Config
 
 from .. import __version__
-from ..datasets import SHAPE_CLASSES, generate_shapes_dataset
+from ..datasets import generate_shapes_dataset
 from ..fileio import write_text_atomically
 from ..paths import PACKAGE_DIR, config_path, resource_root
 from .complexity import measure_complexity
+from .demo import write_shapes_config
 
 
 @dataclass(frozen=True)
@@ -78,25 +79,18 @@ EXTRA = (
           ('mobilenet_v1', '1.0 MobileNet-224', 'mobilenet-v1-1.0'))),
 )
 
-SMOKE_CONFIG = """# Smoke run: {config} on the generated shapes dataset, 2 iterations.
-_base_ = '{base}'
-data_root = '{data}/'
+# On top of the cell's config on the shapes dataset (``shapes.py``, by
+# tools.demo.write_shapes_config): 2 iterations from random weights, in the
+# main process, every box kept so that the mAP is computed.
+SMOKE_SETTINGS = """# Smoke run: {config} on the generated shapes dataset, 2 iterations.
+_base_ = './shapes.py'
 loader = dict(num_workers=0, persistent_workers=False)
-dataset = dict(data_root=data_root, metainfo=dict(classes={classes}))
-train_dataloader = dict(
-    batch_size=2, **loader,
-    dataset=dict(**dataset, ann_file='annotations/instances_train.json',
-                 data_prefix=dict(img='train/')))
-val_dataloader = dict(
-    **loader,
-    dataset=dict(**dataset, ann_file='annotations/instances_val.json',
-                 data_prefix=dict(img='val/')))
+train_dataloader = dict(batch_size=2, **loader)
+val_dataloader = dict(**loader)
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root + 'annotations/instances_val.json')
-test_evaluator = val_evaluator
 model = dict(
     backbone=dict(init_cfg=None),
-    roi_head=dict({shared_head}bbox_head=dict(num_classes={num_classes})),
+    roi_head=dict({shared_head}),
     test_cfg=dict(rcnn=dict(score_thr=0.0)))
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=2,
                  val_interval=100)
@@ -112,16 +106,15 @@ log_processor = dict(by_epoch=False)
 
 
 def smoke_config(cell, work_dir, data_root):
-    """Write the smoke variant of ``cell``'s config; return its path."""
+    """Write the smoke variant of ``cell``'s config, SMOKE_SETTINGS on the
+    cell's config on the shapes dataset in ``data_root``; return its path."""
+    write_shapes_config(osp.join(work_dir, 'shapes.py'), data_root, cell.path)
     cfg = Config.fromfile(cell.path)
-    shared_head = ('shared_head=dict(init_cfg=None), '
+    shared_head = ('shared_head=dict(init_cfg=None)'
                    if cfg.model.roi_head.get('shared_head') else '')
     path = osp.join(work_dir, 'smoke_config.py')
-    with open(path, 'w') as f:
-        f.write(SMOKE_CONFIG.format(
-            config=cell.config, base=cell.path, data=data_root,
-            classes=SHAPE_CLASSES, num_classes=len(SHAPE_CLASSES),
-            shared_head=shared_head))
+    write_text_atomically(path, SMOKE_SETTINGS.format(config=cell.config,
+                                                      shared_head=shared_head))
     return path
 
 

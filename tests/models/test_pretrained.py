@@ -3,7 +3,6 @@ what each module owns, silent about the other side of the C4 split, and
 checked against the metadata of converted files."""
 import logging
 import os.path as osp
-from types import SimpleNamespace
 
 import pytest
 import torch
@@ -12,47 +11,12 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from shufflenet_det.converters import Converted, save_converted
-from shufflenet_det.engine import PretrainedInputCheckHook
-from helpers import ROOT, randomise_batch_norm
-
-# Table 7 C4 configs: (config, source its weights come from)
-C4_CONFIGS = [
-    ('shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py', 'megvii'),
-    ('shufflenet_v2/faster-rcnn_shufflenet-v2-1x_c4-1x_coco-300.py', 'torchvision'),
-    ('mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300.py', 'timm'),
-]
+from helpers import C4_CONFIGS, ROOT, c4_detector, full_backbone, write_converted
 
 
 @pytest.fixture(scope='module', autouse=True)
 def _registry():
     register_all_modules()
-
-
-def full_backbone(cfg):
-    """The whole backbone ``cfg`` describes, every stage returned, random
-    weights and BN statistics, eval mode."""
-    cfg = dict(cfg, num_stages=None, out_indices=None, frozen_stages=-1,
-               init_cfg=None)
-    cfg = {k: v for k, v in cfg.items() if v is not None}
-    model = MODELS.build(cfg)
-    model = MODELS.build(dict(cfg, out_indices=tuple(range(model.num_stages))))
-    for param in model.parameters():
-        param.data.normal_(0, 0.1)
-    return randomise_batch_norm(model).eval()
-
-
-def write_converted(model, source, path, **backbone_cfg):
-    backbone_cfg = dict(model.architecture, **backbone_cfg)
-    save_converted(Converted(backbone_cfg, model.state_dict(), {}), source, str(path))
-    return str(path)
-
-
-def c4_detector(config, checkpoint):
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
-    cfg.model.backbone.init_cfg.checkpoint = checkpoint
-    cfg.model.roi_head.shared_head.init_cfg.checkpoint = checkpoint
-    return cfg, MODELS.build(cfg.model)
 
 
 def warnings_of(function):
@@ -149,26 +113,3 @@ def test_explicit_partial_loading(tmp_path):
     assert any('1 missing' in w for w in warnings_of(backbone.init_weights))
     torch.testing.assert_close(backbone.layers[0][0].depthwise_conv.conv.weight,
                                model.layers[0][0].depthwise_conv.conv.weight)
-
-
-def test_weights_for_another_input_normalisation_fail_before_training(tmp_path):
-    """mmpretrain v1 g=3 weights (RGB, ImageNet mean/std) have the keys of
-    Megvii's, whose config feeds BGR 0-255: the hook stops training."""
-    config = C4_CONFIGS[0][0]
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
-    assert dict(type='PretrainedInputCheckHook') in cfg.custom_hooks
-    full = full_backbone(cfg.model.backbone)
-    hook = PretrainedInputCheckHook()
-    for source, fails in [('mmpretrain', True), ('megvii', False)]:
-        path = write_converted(full, source, tmp_path / f'{source}.pth')
-        _, detector = c4_detector(config, path)
-        detector.init_weights()
-        runner = SimpleNamespace(model=detector)
-        if fails:
-            with pytest.raises(ValueError, match=r"backbone loaded weights that expect "
-                               r"the input .*'bgr_to_rgb': True.* \(source "
-                               r"'mmpretrain'\).*set model.data_preprocessor mean, "
-                               r'std, bgr_to_rgb'):
-                hook.before_train(runner)
-        else:
-            hook.before_train(runner)
