@@ -1,10 +1,13 @@
 """Fixtures shared by the test modules; plain helpers are in helpers.py."""
+import os.path as osp
+
 import pytest
 import torch
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import MegviiShuffleNet, randomize, write_tiny_config
+from helpers import (ROOT, MegviiShuffleNet, randomise_batch_norm, randomize, run_tool,
+                     write_tiny_config)
 
 
 @pytest.fixture(autouse=True)
@@ -29,3 +32,30 @@ def megvii_v1_checkpoint(tmp_path):
     state = {f'module.{k}': v for k, v in theirs.state_dict().items()}
     torch.save({'state_dict': state}, path)
     return path
+
+
+C4_CONFIG = osp.join(ROOT, 'configs', 'shufflenet_v1',
+                     'faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py')
+# every box kept, so that an untrained model's ranking is compared
+TOP_K = {'model.test_cfg.rcnn.score_thr': 0., 'model.test_cfg.rcnn.max_per_img': 50}
+
+
+@pytest.fixture(scope='session')
+def c4_model(tmp_path_factory):
+    """A randomly initialised ShuffleNet v1 C4 detector, its checkpoint,
+    and its export through tools/export_onnx.py at 160x224."""
+    from mmdet.apis import init_detector
+    from mmengine.config import Config
+    root = tmp_path_factory.mktemp('c4')
+    cfg = Config.fromfile(C4_CONFIG)
+    cfg.merge_from_dict(TOP_K)
+    torch.manual_seed(0)
+    model = randomise_batch_norm(init_detector(cfg, None, device='cpu'))
+    checkpoint = str(root / 'random.pth')
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    onnx_file = str(root / 'c4.onnx')
+    log = run_tool('tools/export_onnx.py', C4_CONFIG, checkpoint, onnx_file,
+                   '--shape', '160', '224', '--cfg-options',
+                   *[f'{key}={value}' for key, value in TOP_K.items()])
+    assert 'input [1, 3, 160, 224]' in log
+    return model, onnx_file

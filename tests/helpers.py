@@ -399,3 +399,20 @@ class MegviiShuffleNet(nn.Module):
             x = self.conv_last(x)
             outs.append(x)
         return [*outs, self.classifier(x.mean((2, 3)))]
+
+
+def match_rate(actual, expected, iou_threshold=0.95):
+    """Share of ``actual`` boxes (dict of bboxes, scores, labels) with a box
+    of the same label in ``expected`` at IoU >= ``iou_threshold`` and a
+    score within 1e-3; 1 when both are empty."""
+    from torchvision.ops import box_iou
+    actual, expected = ({key: torch.as_tensor(value) for key, value in boxes.items()}
+                        for boxes in (actual, expected))
+    if len(actual['bboxes']) == 0:
+        return float(len(expected['bboxes']) == 0)
+    if len(expected['bboxes']) == 0:
+        return 0.
+    iou = box_iou(actual['bboxes'], expected['bboxes'])
+    same = ((actual['labels'][:, None] == expected['labels'][None]) &
+            ((actual['scores'][:, None] - expected['scores'][None]).abs() <= 1e-3))
+    return float(((iou >= iou_threshold) & same).any(1).float().mean())

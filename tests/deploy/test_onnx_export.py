@@ -1,0 +1,103 @@
+"""ONNX export (shufflenet_det.deploy.onnx_export, tools/export_onnx.py):
+backbones with both torch.onnx exporters and whole detectors, checked in
+ONNX Runtime against PyTorch."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from shufflenet_det.models import MobileNetV1, ShuffleNetV1, ShuffleNetV2
+from helpers import match_rate, randomise_batch_norm
+
+ort = pytest.importorskip('onnxruntime')
+pytest.importorskip('onnx')
+
+# The smallest width of every family and unit layout. The TorchScript-based
+# exporter dropped the channel shuffle's in-place copy (issue 14), so it runs
+# on every one; the dynamo exporter (slow) on one per layout.
+BACKBONES = {
+    **{f'v1-g{g}-{variant}': (ShuffleNetV1, dict(groups=g, widen_factor=0.25,
+                                                 variant=variant))
+       for g in (1, 2, 3, 4, 8) for variant in ('paper', 'megvii')},
+    **{f'v2-{variant}': (ShuffleNetV2, dict(widen_factor=0.5, variant=variant))
+       for variant in ('torchvision', 'megvii')},
+    'mobilenet-v1': (MobileNetV1, dict(widen_factor=0.25)),
+}
+DYNAMO = ('v1-g3-paper', 'v1-g8-megvii', 'v2-torchvision', 'v2-megvii', 'mobilenet-v1')
+
+
+def run_onnx(path, *inputs):
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    names = [arg.name for arg in session.get_inputs()]
+    assert len(names) == len(inputs)  # a graph with no input is a constant
+    return session.run(None, {name: x.numpy() for name, x in zip(names, inputs)})
+
+
+def relative_error(actual, expected):
+    return float(np.abs(actual - expected).max() / np.abs(expected).max())
+
+
+@pytest.mark.parametrize('name,dynamo', [
+    *[pytest.param(name, False, id=f'{name}-torchscript') for name in BACKBONES],
+    *[pytest.param(name, True, id=f'{name}-dynamo') for name in DYNAMO]])
+def test_backbone_export_matches_pytorch(name, dynamo, tmp_path):
+    cls, kwargs = BACKBONES[name]
+    model = randomise_batch_norm(cls(**kwargs)).eval()
+    x = torch.randn(1, 3, 64, 96)  # not square: H and W must not be swapped
+    with torch.no_grad():
+        expected = model(x)
+    path = str(tmp_path / 'backbone.onnx')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # the exporters' progress notes
+        torch.onnx.export(model, (x, ), path, dynamo=dynamo, input_names=['input'],
+                          opset_version=18 if dynamo else 17, verbose=False)
+    outputs = run_onnx(path, x)
+    assert len(outputs) == len(expected)
+    for actual, reference in zip(outputs, expected):
+        assert actual.shape == tuple(reference.shape)
+        assert relative_error(actual, reference.numpy()) <= 1e-4
+
+
+def pytorch_predict(model, image):
+    """mmdet's prediction for ``image`` (1, 3, H, W, BGR 0-255), taken as
+    already resized and padded: what the ONNX graph gets."""
+    from mmdet.structures import DetDataSample
+    height, width = image.shape[2:]
+    sample = DetDataSample(metainfo=dict(
+        img_shape=(height, width), ori_shape=(height, width), scale_factor=(1., 1.)))
+    with torch.no_grad():
+        (result, ) = model.test_step(dict(inputs=[image[0]], data_samples=[sample]))
+    return {key: value.numpy() for key, value in result.pred_instances.items()}
+
+
+def test_c4_detector_export_matches_pytorch(c4_model):
+    model, onnx_file = c4_model
+    generator = torch.Generator().manual_seed(1)  # not the image it was traced on
+    image = torch.rand(1, 3, 160, 224, generator=generator) * 255
+    dets, labels = run_onnx(onnx_file, image)
+    assert dets.shape[0] == 1 and dets.shape[2] == 5 and labels.dtype == np.int64
+    actual = dict(bboxes=dets[0, :, :4], scores=dets[0, :, 4], labels=labels[0])
+    expected = pytorch_predict(model, image)
+    assert len(actual['scores']) == len(expected['scores']) == 50
+    assert match_rate(actual, expected) >= 0.95
+    assert match_rate(expected, actual) >= 0.95
+
+
+def test_export_refuses_what_it_cannot_reproduce(c4_model):
+    from mmcv.ops import RoIPool
+
+    from shufflenet_det.deploy import ExportableFasterRCNN
+    model, _ = c4_model
+    with pytest.raises(ValueError, match=r'shape=\(150, 224\).*multiples of the '
+                       r'pad_size_divisor 32'):
+        ExportableFasterRCNN(model, (150, 224))
+    extractor = model.roi_head.bbox_roi_extractor
+    original = extractor.roi_layers[0]
+    extractor.roi_layers[0] = RoIPool(7, 1 / 16)
+    try:
+        with pytest.raises(ValueError, match=r"roi_layer=RoIPool.*supports mmcv "
+                           r"RoIAlign\(pool_mode='avg'\)"):
+            ExportableFasterRCNN(model, (160, 224))
+    finally:
+        extractor.roi_layers[0] = original
