@@ -200,3 +200,23 @@ def test_benchmark_detector_cli_names_bad_arguments(args, message):
     code, _, stderr = run_benchmark('benchmark_detector.py', *args)
     assert code == 2
     assert message in stderr
+
+
+def test_backbone_targets_compare_with_the_right_mobilenet(capsys):
+    """Engine targets against the fastest MobileNet v1 anywhere, the PyTorch
+    fast-path targets against the fastest PyTorch one."""
+    from shufflenet_det.tools.benchmark_backbone import print_targets
+    print_targets({('ShuffleNet v1 1x g3', 'onnxruntime'): (2.0, 3.0, 9.0),
+                   ('ShuffleNet v1 1x g3', 'fast'): (3.0, 8.0, 9.0),
+                   ('MobileNet v1 1.0', 'onnxruntime'): (9.0, 10.0, 11.0),
+                   ('MobileNet v1 1.0', 'fast'): (19.0, 20.0, 21.0),
+                   ('MobileNet v1 1.0', 'torchscript'): (15.0, 16.0, 21.0)})
+    lines = capsys.readouterr().out.splitlines()
+    assert ('- ShuffleNet v1 1x g3 (onnxruntime) / fastest MobileNet v1: 0.30 '
+            '(target <= 0.35) met') in lines
+    assert ('- ShuffleNet v1 1x g3 (fast) / fastest PyTorch MobileNet v1: 0.50 '
+            '(target <= 0.40) MISSED') in lines
+    assert ('- MobileNet v1 1.0 (fast) / fastest PyTorch MobileNet v1: 1.25 '
+            '(target <= 1.10) MISSED') in lines
+    assert '- ShuffleNet v1 2x g3 (best engine) / fastest MobileNet v1: not measured' \
+        in lines
