@@ -71,11 +71,29 @@ def prepare(model, mode, example=None):
     raise ValueError(f'mode={mode!r} is not supported; allowed: {MODES}')
 
 
-def check_device(parser, device):
-    """The benchmark tools' ``--device``: CUDA that is not there is a usage
-    error (exit 2), not a traceback."""
-    if device.startswith('cuda') and not torch.cuda.is_available():
-        parser.error(f'--device {device}: CUDA is not available here')
+def add_run_arguments(parser, repeats, warmup):
+    """The arguments both benchmark tools take: where and how long to run."""
+    parser.add_argument('--engine', nargs='+', default=list(ENGINES), choices=ENGINES,
+                        help='where to run; one process each (default: all; '
+                        'OpenVINO skipped when not installed)')
+    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
+    parser.add_argument('--repeats', type=int, default=repeats)
+    parser.add_argument('--warmup', type=int, default=warmup)
+    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (torch)")
+
+
+def engines_to_run(parser, args):
+    """The engines of ``args.engine`` that are installed, each missing one
+    noted; CUDA that is not there, or with an ONNX engine, is a usage error
+    (exit 2), not a traceback."""
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error(f'--device {args.device}: CUDA is not available here')
+    if args.device != 'cpu' and args.engine != ['torch']:
+        parser.error(f'--device {args.device}: only with --engine torch')
+    missing = missing_engines(args.engine)
+    for engine in missing:
+        print(f'note: {engine} is not installed, skipped (pip install {engine})')
+    return [engine for engine in args.engine if engine not in missing]
 
 
 def clock(cuda=False):

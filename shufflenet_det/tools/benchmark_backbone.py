@@ -15,9 +15,9 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
 from ..fileio import write_text_atomically
-from .benchmark import (ENGINES, MODES, PAPER_TABLE8_MS, TABLE8_SIZES, check_device,
-                        conv_mult_adds, in_own_process, latency_rounds, missing_engines,
-                        onnx_runner, prepare, spread)
+from .benchmark import (ENGINES, MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
+                        add_run_arguments, conv_mult_adds, engines_to_run,
+                        in_own_process, latency_rounds, onnx_runner, prepare, spread)
 
 BASELINE = 'MobileNet v1 1.0'
 # Each returns only its last stage, as the classifiers the papers timed.
@@ -221,12 +221,7 @@ def parse_size(text):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--engine', nargs='+', default=list(ENGINES), choices=ENGINES,
-                        help='where to run; one process each (default: all; '
-                        'OpenVINO skipped when not installed)')
-    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
-    parser.add_argument('--repeats', type=int, default=20)
-    parser.add_argument('--warmup', type=int, default=3)
+    add_run_arguments(parser, repeats=20, warmup=3)
     parser.add_argument('--modes', nargs='+', default=['eager', 'fast'],
                         choices=MODES, help='how PyTorch runs our backbones')
     parser.add_argument('--models', nargs='+', default=list(BACKBONES),
@@ -234,23 +229,16 @@ def main():
                         help=f'our backbones to time, of: {", ".join(BACKBONES)}')
     parser.add_argument('--sizes', nargs='+', type=parse_size,
                         default=list(TABLE8_SIZES), metavar='HxW')
-    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (torch)")
     parser.add_argument('--profile', action='store_true',
                         help='also profile ShuffleNet v1 1x g3 at 480x640 (CPU)')
     parser.add_argument('--json', help='also write the figures here')
     parser.add_argument('--plot', help='also draw latency vs MFLOPs per engine '
                         'at 480x640 (or the first size) to this PNG')
     args = parser.parse_args()
-    check_device(parser, args.device)
-    if args.device != 'cpu' and args.engine != ['torch']:
-        parser.error(f'--device {args.device}: only with --engine torch')
-    engines = [engine for engine in args.engine if engine not in
-               missing_engines(args.engine)]
+    engines = engines_to_run(parser, args)
     print(f'{args.device}, threads {args.threads}, batch 1, fp32, NCHW input, '
           f'{args.repeats} rounds after {args.warmup} warm-up, one process per '
           f'engine: {", ".join(engines)}')
-    for engine in missing_engines(args.engine):
-        print(f'note: {engine} is not installed, skipped (pip install {engine})')
 
     latency = [{} for _ in args.sizes]  # per size: (name, runs as) -> spread
     gmacs = {}

@@ -20,8 +20,8 @@ from mmengine.config import Config
 
 from ..deploy import ExportableFasterRCNN
 from ..paths import config_path, resource_root
-from .benchmark import (ENGINES, check_device, detector_stage_latency, in_own_process,
-                        latency_rounds, missing_engines, onnx_runner, prepare,
+from .benchmark import (add_run_arguments, detector_stage_latency, engines_to_run,
+                        in_own_process, latency_rounds, onnx_runner, prepare,
                         silence_rpn, spread)
 
 CONFIG_DIR = osp.join(resource_root(), 'configs')
@@ -146,37 +146,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS,
                         help='paths under configs/ (default: Table 7 C4 + FPN)')
-    parser.add_argument('--engine', nargs='+', default=list(ENGINES), choices=ENGINES,
-                        help='where to run; one process each (default: all; '
-                        'OpenVINO skipped when not installed)')
-    parser.add_argument('--threads', type=int, default=torch.get_num_threads())
-    parser.add_argument('--repeats', type=int, default=5)
-    parser.add_argument('--warmup', type=int, default=1)
+    add_run_arguments(parser, repeats=5, warmup=1)
     parser.add_argument('--image-size', type=int, nargs=2, default=(480, 640),
                         metavar=('H', 'W'), help='before the test-time resize')
     parser.add_argument('--modes', nargs='+', default=['eager', 'fast'],
                         choices=['eager', 'fast'], help='how PyTorch runs them')
-    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (torch)")
     args = parser.parse_args()
-    check_device(parser, args.device)
-    if args.device != 'cpu' and args.engine != ['torch']:
-        parser.error(f'--device {args.device}: only with --engine torch')
     for config in args.configs:
         try:
             config_path(config)
         except FileNotFoundError as error:
             parser.error(str(error))
-    for engine in missing_engines(args.engine):
-        print(f'note: {engine} is not installed, skipped (pip install {engine})')
     times, info = {}, {}
-    for engine in args.engine:
-        if engine not in missing_engines(args.engine):
-            engine_times, engine_info = in_own_process(
-                time_detectors, engine, args.configs, tuple(args.modes),
-                tuple(args.image_size), args.threads, args.repeats, args.warmup,
-                args.device)
-            times.update(engine_times)
-            info.update(engine_info)
+    for engine in engines_to_run(parser, args):
+        engine_times, engine_info = in_own_process(
+            time_detectors, engine, args.configs, tuple(args.modes),
+            tuple(args.image_size), args.threads, args.repeats, args.warmup,
+            args.device)
+        times.update(engine_times)
+        info.update(engine_info)
     totals = {key: spread(stages['total']) for key, stages in times.items()}
     print_table(times, info, totals, args)
     print_target(totals)

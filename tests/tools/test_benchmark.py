@@ -190,14 +190,21 @@ def test_benchmark_backbone_cli_times_every_engine(tmp_path):
     assert (tmp_path / 'b.png').stat().st_size > 0
 
 
-@pytest.mark.parametrize('args,message', [
-    (['nowhere/x.py'], "config 'nowhere/x.py' not found"),
-    pytest.param(['--device', 'cuda'], '--device cuda: CUDA is not available',
-                 marks=pytest.mark.skipif(torch.cuda.is_available(),
-                                          reason='CUDA is available')),
+NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA is available')
+
+
+@pytest.mark.parametrize('tool,args,message', [
+    ('benchmark_detector.py', ['nowhere/x.py'], "config 'nowhere/x.py' not found"),
+    ('benchmark_backbone.py', ['--sizes', '480'], "size '480': allowed: HxW"),
+    *[pytest.param(tool, ['--device', 'cuda'], '--device cuda: CUDA is not available',
+                   marks=NO_CUDA)
+      for tool in ('benchmark_detector.py', 'benchmark_backbone.py')],
+    *[(tool, ['--device', 'mps', '--engine', 'onnxruntime'],
+       '--device mps: only with --engine torch')
+      for tool in ('benchmark_detector.py', 'benchmark_backbone.py')],
 ])
-def test_benchmark_detector_cli_names_bad_arguments(args, message):
-    code, _, stderr = run_benchmark('benchmark_detector.py', *args)
+def test_benchmark_clis_name_bad_arguments(tool, args, message):
+    code, _, stderr = run_benchmark(tool, *args)
     assert code == 2
     assert message in stderr
 
