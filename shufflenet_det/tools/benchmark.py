@@ -15,8 +15,7 @@ from multiprocessing import get_context
 import torch
 from torch import nn
 
-from ..deploy import (export_module, onnxruntime_session, openvino_model,
-                      optimize_for_inference)
+from ..deploy import onnxruntime_session, openvino_model, optimize_for_inference
 from .complexity import count_mult_adds
 
 # ShuffleNet v1 paper, Table 8 (one Snapdragon 820 core): ms at 224x224,
@@ -181,17 +180,21 @@ def in_own_process(function, *args):
         return executor.submit(function, *args).result()
 
 
-def onnx_runner(module, example, engine, threads):
-    """``module`` exported for inputs like ``example`` and loaded in
-    ``engine`` ('onnxruntime' or 'openvino'): a function of a numpy array."""
+def engine_of(run_as):
+    """The engine of a way to run a model: 'torch' for each of MODES."""
+    return 'torch' if run_as in MODES else run_as
+
+
+def onnx_runner(export, engine, threads):
+    """The ONNX file ``export(path)`` writes (e.g. ``deploy.export_module``
+    or ``deploy.export_detector``, partially applied), loaded in ``engine``
+    ('onnxruntime' or 'openvino'): a function of a numpy array."""
     if engine not in ENGINES[1:]:
         raise ValueError(f'engine={engine!r} is not an ONNX engine; allowed: '
                          f'{ENGINES[1:]}')
     with tempfile.TemporaryDirectory() as folder:
         path = osp.join(folder, 'model.onnx')
-        module = copy.deepcopy(module)
-        module.eval()  # some train() overrides (mmdet's MobileNetV2) return None
-        export_module(module, example, path)
+        export(path)
         if engine == 'onnxruntime':
             session = onnxruntime_session(path, threads)
             name = session.get_inputs()[0].name

@@ -14,9 +14,10 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
+from ..deploy import export_module
 from ..fileio import write_text_atomically
 from .benchmark import (ENGINES, MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
-                        add_run_arguments, conv_mult_adds, engines_to_run,
+                        add_run_arguments, conv_mult_adds, engine_of, engines_to_run,
                         in_own_process, latency_rounds, onnx_runner, prepare, spread)
 
 BASELINE = 'MobileNet v1 1.0'
@@ -76,14 +77,18 @@ def variants(engine, names, modes):
     return found
 
 
-def time_backbones(engine, names, modes, sizes, threads, repeats, warmup, device):
+def time_backbones(engine, names, modes, sizes, threads, repeats, warmup, device,
+                   counted=()):
     """In one process (see ``in_own_process``): per size, the ms of every
-    round per (model, how it runs), and the models' GMAC per size."""
+    round per (model, how it runs), and the GMAC per size of the models not
+    ``counted`` yet (by another engine's process)."""
     torch.set_num_threads(threads)
     register_all_modules()
     found = variants(engine, names, modes)
+    for _, model, _ in found:
+        model.eval()  # some train() overrides (mmdet's MobileNetV2) return None
     gmacs = {name: [conv_mult_adds(model, size) for size in sizes]
-             for name, model, _ in found}
+             for name, model, _ in found if name not in counted}
     times = []
     for size in sizes:
         x = torch.randn(1, 3, *size, device=device)
@@ -92,8 +97,8 @@ def time_backbones(engine, names, modes, sizes, threads, repeats, warmup, device
                 prepare(model, mode, x).to(device), x)
                 for name, model, modes in found for mode in modes}
         else:
-            calls = {(name, engine): functools.partial(
-                onnx_runner(model, x, engine, threads), x.numpy())
+            calls = {(name, engine): functools.partial(onnx_runner(
+                functools.partial(export_module, model, x), engine, threads), x.numpy())
                 for name, model, _ in found}
         times.append(latency_rounds(calls, repeats, warmup, cuda=x.is_cuda))
     return times, gmacs
@@ -109,9 +114,9 @@ def fastest(latency, select):
                key=lambda item: item[1], default=(None, None))
 
 
-def print_table(index, size, latency, gmacs, paper_index=None):
-    """The figures at ``size``, the ``index``-th size timed (the
-    ``paper_index``-th of Table 8, if it is one)."""
+def print_table(index, size, latency, gmacs):
+    """The figures at ``size``, the ``index``-th size timed."""
+    paper_index = TABLE8_SIZES.index(size) if size in TABLE8_SIZES else None
     _, best = fastest(latency, lambda key: is_mobilenet_v1(key[0]))
     print(f'\n{size[0]}x{size[1]}\n| model | runs as | ms min / median / max '
           f'| GMAC/s | ratio to fastest MobileNet v1 | paper ratio |\n'
@@ -187,15 +192,14 @@ def plot(latency, gmacs, size, path):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     engines = [engine for engine in ENGINES
-               if any(run_as == engine or (engine == 'torch' and run_as in MODES)
-                      for _, run_as in latency)]
+               if any(engine_of(run_as) == engine for _, run_as in latency)]
     fig, axes = plt.subplots(1, len(engines), figsize=(4.5 * len(engines) + 2.5, 4.2),
                              sharey=True, squeeze=False)
     colours = plt.get_cmap('tab10')
     for ax, engine in zip(axes[0], engines):
         for index, name in enumerate(gmacs):
-            key, _ = fastest(latency, lambda key: key[0] == name and (
-                key[1] == engine or (engine == 'torch' and key[1] in MODES)))
+            key, _ = fastest(latency, lambda key: key[0] == name
+                             and engine_of(key[1]) == engine)
             if key is None:
                 continue
             low, median, high = latency[key]
@@ -245,14 +249,13 @@ def main():
     for engine in engines:
         times, engine_gmacs = in_own_process(
             time_backbones, engine, args.models, tuple(args.modes), args.sizes,
-            args.threads, args.repeats, args.warmup, args.device)
+            args.threads, args.repeats, args.warmup, args.device, set(gmacs))
         gmacs.update(engine_gmacs)
         for by_size, size_times in zip(latency, times):
             by_size.update({key: spread(ms) for key, ms in size_times.items()})
-    sizes = [tuple(size) for size in args.sizes]
+    sizes = args.sizes  # (h, w) tuples
     for index, size in enumerate(sizes):
-        paper_index = TABLE8_SIZES.index(size) if size in TABLE8_SIZES else None
-        print_table(index, size, latency[index], gmacs, paper_index)
+        print_table(index, size, latency[index], gmacs)
     main_size = sizes.index((480, 640)) if (480, 640) in sizes else 0
     if (480, 640) in sizes:
         print_targets(latency[main_size])

@@ -18,7 +18,7 @@ from mmdet.testing import demo_mm_inputs
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
-from ..deploy import ExportableFasterRCNN
+from ..deploy import export_detector
 from ..paths import config_path, resource_root
 from .benchmark import (add_run_arguments, detector_stage_latency, engines_to_run,
                         in_own_process, latency_rounds, onnx_runner, prepare,
@@ -76,10 +76,11 @@ def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
                 detectors[(config, mode)] = (prepare(model, mode), data)
                 info[(config, mode)] = dict(shape=shape)
         else:
-            image = torch.rand(1, 3, *shape) * 255  # BGR 0-255, as exported
-            runner = onnx_runner(ExportableFasterRCNN(model, shape), image, engine,
-                                 threads)
-            runners[(config, engine)] = functools.partial(runner, image.numpy())
+            # the file tools/export_onnx.py writes, on a BGR 0-255 image
+            runner = onnx_runner(functools.partial(export_detector, model, shape),
+                                 engine, threads)
+            image = (torch.rand(1, 3, *shape) * 255).numpy()
+            runners[(config, engine)] = functools.partial(runner, image)
             info[(config, engine)] = dict(shape=shape)
     if engine == 'torch':
         times, counts = detector_stage_latency(detectors, repeats, warmup)
