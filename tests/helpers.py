@@ -254,6 +254,21 @@ def run_loss_and_predict(model, num_classes,
     return losses
 
 
+def random_rois(count, num_images, map_size, stride, seed=0):
+    """Boxes in image pixels: inside, across and outside the borders of a
+    ``map_size`` (h, w) feature map, some of zero or sub-pixel size, the
+    last one far outside."""
+    generator = torch.Generator().manual_seed(seed)
+    extent = torch.tensor(map_size[::-1]) * stride
+    corner = (torch.rand(count, 2, generator=generator) * 1.4 - 0.2) * extent
+    size = torch.rand(count, 2, generator=generator) * extent * 0.8
+    size[:3] = 0
+    size[3:6] = 0.3
+    corner[-1] = -2 * extent
+    image = torch.randint(num_images, (count, 1), generator=generator).float()
+    return torch.cat((image, corner, corner + size), dim=1)
+
+
 # --- converters: a peer's model against ours after conversion ---------------
 
 # Non-square inputs for parity checks.
@@ -329,32 +344,38 @@ class MegviiShuffleV1Block(nn.Module):
 
 
 class MegviiShuffleV2Block(nn.Module):
+    """Megvii's ShuffleNetV2 unit; ThunderNet's snet-training has the same one
+    with 5x5 depthwise convs and its branches named ``branch`` (main) and
+    ``branch_left`` (shortcut)."""
 
-    def __init__(self, inp, oup, mid_channels, *, stride):
+    def __init__(self, inp, oup, mid_channels, *, stride, kernel_size=3,
+                 names=('branch_main', 'branch_proj')):
         super().__init__()
-        self.stride = stride
-        self.branch_main = nn.Sequential(
+        self.stride, self.names = stride, names
+        pad = kernel_size // 2
+        setattr(self, names[0], nn.Sequential(
             nn.Conv2d(inp, mid_channels, 1, 1, 0, bias=False),
             nn.BatchNorm2d(mid_channels), nn.ReLU(inplace=True),
-            nn.Conv2d(mid_channels, mid_channels, 3, stride, 1, groups=mid_channels,
-                      bias=False),
+            nn.Conv2d(mid_channels, mid_channels, kernel_size, stride, pad,
+                      groups=mid_channels, bias=False),
             nn.BatchNorm2d(mid_channels),
             nn.Conv2d(mid_channels, oup - inp, 1, 1, 0, bias=False),
-            nn.BatchNorm2d(oup - inp), nn.ReLU(inplace=True))
+            nn.BatchNorm2d(oup - inp), nn.ReLU(inplace=True)))
         if stride == 2:
-            self.branch_proj = nn.Sequential(
-                nn.Conv2d(inp, inp, 3, stride, 1, groups=inp, bias=False),
+            setattr(self, names[1], nn.Sequential(
+                nn.Conv2d(inp, inp, kernel_size, stride, pad, groups=inp, bias=False),
                 nn.BatchNorm2d(inp),
                 nn.Conv2d(inp, inp, 1, 1, 0, bias=False),
-                nn.BatchNorm2d(inp), nn.ReLU(inplace=True))
+                nn.BatchNorm2d(inp), nn.ReLU(inplace=True)))
 
     def forward(self, old_x):
+        main = getattr(self, self.names[0])
         if self.stride == 1:
             b, c, h, w = old_x.shape
             x = old_x.reshape(b * c // 2, 2, h * w).permute(1, 0, 2)
             x = x.reshape(2, -1, c // 2, h, w)
-            return torch.cat((x[0], self.branch_main(x[1])), 1)
-        return torch.cat((self.branch_proj(old_x), self.branch_main(old_x)), 1)
+            return torch.cat((x[0], main(x[1])), 1)
+        return torch.cat((getattr(self, self.names[1])(old_x), main(old_x)), 1)
 
 
 class MegviiShuffleNet(nn.Module):
@@ -397,6 +418,36 @@ class MegviiShuffleNet(nn.Module):
                 outs.append(x)
         if hasattr(self, 'conv_last'):
             x = self.conv_last(x)
+            outs.append(x)
+        return [*outs, self.classifier(x.mean((2, 3)))]
+
+
+class ThunderNetSNet(nn.Module):
+    """ThunderNet's ``snet-training/network.py`` (SNet146: stem 24, stages
+    132 / 264 / 528 of 5x5 units under ``stage.{s}.{u}``, no Conv5, an FC
+    without bias), restated."""
+
+    def __init__(self, stage_channels=(132, 264, 528), stem=24):
+        super().__init__()
+        self.first_conv = nn.Sequential(nn.Conv2d(3, stem, 3, 2, 1, bias=False),
+                                        nn.BatchNorm2d(stem), nn.ReLU(inplace=True))
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        stages, inp = [], stem
+        for oup, repeats in zip(stage_channels, (4, 8, 4)):
+            stages.append(nn.Sequential(*[
+                MegviiShuffleV2Block(inp if i == 0 else oup // 2, oup, oup // 2,
+                                     stride=2 if i == 0 else 1, kernel_size=5,
+                                     names=('branch', 'branch_left'))
+                for i in range(repeats)]))
+            inp = oup
+        self.stage = nn.Sequential(*stages)
+        self.classifier = nn.Sequential(nn.Linear(inp, 1000, bias=False))
+
+    def forward(self, x):
+        x = self.maxpool(self.first_conv(x))
+        outs = []
+        for stage in self.stage:
+            x = stage(x)
             outs.append(x)
         return [*outs, self.classifier(x.mean((2, 3)))]
 

@@ -24,8 +24,9 @@ CONFIGS = sorted(
 
 def test_configs_are_discovered():
     families = {path.split(osp.sep)[1] for path in CONFIGS}
-    assert {'shufflenet_v1', 'shufflenet_v2', 'mobilenet_v1', 'demo'} <= families
-    assert len(CONFIGS) >= 14
+    assert {'shufflenet_v1', 'shufflenet_v2', 'mobilenet_v1', 'thundernet',
+            'demo'} <= families
+    assert len(CONFIGS) >= 20
 
 
 def frozen_parameters(cfg, model):
@@ -66,6 +67,12 @@ def test_config_builds_trains_the_right_parameters_and_runs(path):
         head_convs = [m for m in model.roi_head.shared_head.modules()
                       if isinstance(m, nn.Conv2d)]
         assert head_convs and all(m.weight.requires_grad for m in head_convs)
+    if cfg.model.type == 'ThunderNet':  # every conv and FC after the backbone
+        layers = [m for part in (model.neck, model.rpn_head, model.sam,
+                                 model.roi_head.bbox_head)
+                  for m in part.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+        assert len(layers) == 3 + 4 + 1 + 3
+        assert all(p.requires_grad for m in layers for p in m.parameters())
 
     before = {k: v.clone() for k, v in parameters.items()}
     num_classes = cfg.model.roi_head.bbox_head.num_classes

@@ -3,11 +3,13 @@ from ..models.pretrained import read_checkpoint
 from .common import DATA_PREPROCESSORS, Converted, check_state_dict, save_converted
 from .megvii import convert_megvii
 from .mmpretrain import convert_mmpretrain
+from .snet_training import convert_thundernet
 from .timm import convert_timm
 from .torchvision import convert_torchvision
 
 CONVERTERS = dict(torchvision=convert_torchvision, mmpretrain=convert_mmpretrain,
-                  megvii=convert_megvii, timm=convert_timm)
+                  megvii=convert_megvii, timm=convert_timm,
+                  thundernet=convert_thundernet)
 
 
 def convert_checkpoint(source, src, **architecture):
@@ -34,6 +36,6 @@ def convert_checkpoint(source, src, **architecture):
 
 __all__ = [
     'CONVERTERS', 'Converted', 'DATA_PREPROCESSORS', 'check_state_dict',
-    'convert_checkpoint', 'convert_megvii', 'convert_mmpretrain', 'convert_timm',
-    'convert_torchvision', 'save_converted'
+    'convert_checkpoint', 'convert_megvii', 'convert_mmpretrain',
+    'convert_thundernet', 'convert_timm', 'convert_torchvision', 'save_converted'
 ]

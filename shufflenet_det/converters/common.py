@@ -22,6 +22,7 @@ DATA_PREPROCESSORS = dict(
     megvii=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
     timm=dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
               bgr_to_rgb=True),
+    thundernet=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
 )
 
 

@@ -1,4 +1,5 @@
-"""Export a trained mmdet Faster R-CNN (C4 or FPN) to one ONNX file.
+"""Export a trained mmdet Faster R-CNN (C4 or FPN) or ThunderNet to one ONNX
+file.
 
 The exported graph takes one image as ``LoadImageFromFile`` reads it (BGR,
 0-255), resized by the config's test pipeline and zero-padded at the bottom
@@ -6,8 +7,9 @@ and right to a fixed size, and returns mmdeploy's end-to-end outputs:
 ``dets`` ``[1, N, 5]`` (x1, y1, x2, y2, score in input pixels) and ``labels``
 ``[1, N]`` (int64). Normalisation and channel order are inside the graph;
 RoIAlign and NMS are ONNX's own ``RoiAlign`` (opset 16 ``half_pixel``, mmcv's
-``aligned=True``) and ``NonMaxSuppression``, so ONNX Runtime, OpenVINO and
-TensorRT run it without plugins.
+``aligned=True``) and ``NonMaxSuppression`` (ThunderNet's PSRoIAlign: a
+``RoiAlign`` and a ``Gather``), so ONNX Runtime, OpenVINO and TensorRT run it
+without plugins.
 """
 import copy
 import warnings
@@ -25,6 +27,9 @@ from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.utils import get_test_pipeline_cfg
 from torch import Tensor, nn
 
+from ..models import LightRPNHead, PSRoIExtractor, ThunderNet
+from ..ops import PSRoIAlign
+
 OPSET = 17  # RoiAlign's half_pixel mode needs >= 16
 INPUT_NAME = 'input'
 OUTPUT_NAMES = ('dets', 'labels')
@@ -34,10 +39,11 @@ CLASSES_KEY = 'shufflenet_det.classes'
 
 
 class ExportableFasterRCNN(nn.Module):
-    """The test-time forward of an mmdet Faster R-CNN for one image of a
-    fixed size, written with operators that both run in PyTorch and trace to
-    standard ONNX: the same steps and settings (``test_cfg``) as mmdet's
-    ``TwoStageDetector.predict`` with ``rescale=False``.
+    """The test-time forward of an mmdet Faster R-CNN (or a ThunderNet) for
+    one image of a fixed size, written with operators that both run in
+    PyTorch and trace to standard ONNX: the same steps and settings
+    (``test_cfg``) as mmdet's ``TwoStageDetector.predict`` with
+    ``rescale=False``.
 
     Differences from mmdet, all needed for one fixed-size graph: anchors are
     computed once for the input size; boxes are clipped to the padded input
@@ -50,8 +56,9 @@ class ExportableFasterRCNN(nn.Module):
     Args:
         model (TwoStageDetector): A Faster R-CNN in eval mode (RPNHead,
             StandardRoIHead with one SingleRoIExtractor of RoIAlign layers and
-            a BBoxHead, delta boxes). Anything else raises a ValueError that
-            names the part.
+            a BBoxHead, delta boxes), or a ThunderNet (LightRPNHead, SAM,
+            PSRoIExtractor). Anything else raises a ValueError that names the
+            part.
         input_shape (tuple[int, int]): (H, W) of the input, multiples of the
             data preprocessor's ``pad_size_divisor``.
     """
@@ -94,18 +101,23 @@ class ExportableFasterRCNN(nn.Module):
         if self.normalize:
             x = (x - self.mean) / self.std
         features = self.model.extract_feat(x)
-        proposals = self.propose(features)
+        if isinstance(self.model, ThunderNet):  # the RoI head reads the SAM map
+            rpn_outs, features = self.model.rpn_forward(features)
+        else:
+            rpn_outs = self.model.rpn_head(features)
+        proposals = self.propose(*rpn_outs)
         boxes, scores, labels = self.detect(features, proposals)
         return torch.cat((boxes, scores[:, None]), 1)[None], labels[None]
 
-    def propose(self, features: Sequence[Tensor]) -> Tensor:
+    def propose(self, cls_scores: Sequence[Tensor],
+                bbox_preds: Sequence[Tensor]) -> Tensor:
         """RPN proposals (K, 4): ``RPNHead.predict_by_feat`` for one image."""
         head = self.model.rpn_head
         cfg = head.test_cfg
         nms_pre = cfg.get('nms_pre', -1)
         scores, deltas, anchors, levels = [], [], [], []
         for level, (cls_score, bbox_pred, priors) in enumerate(
-                zip(*head(features), self.anchors())):
+                zip(cls_scores, bbox_preds, self.anchors())):
             score = cls_score[0].permute(1, 2, 0).reshape(-1, head.cls_out_channels)
             if head.use_sigmoid_cls:
                 score = score.sigmoid().reshape(-1)
@@ -158,9 +170,11 @@ class ExportableFasterRCNN(nn.Module):
 
     def roi_align(self, features: Sequence[Tensor], boxes: Tensor) -> Tensor:
         """``SingleRoIExtractor``: each box pooled from the level its size
-        maps to, in box order."""
+        maps to, in box order; ``PSRoIExtractor``: its own (ONNX) form."""
         extractor = self.model.roi_head.bbox_roi_extractor
         rois = torch.cat((torch.zeros_like(boxes[:, :1]), boxes), 1)
+        if isinstance(extractor, PSRoIExtractor):
+            return extractor(features, rois)
         layers = extractor.roi_layers
         if len(layers) == 1:
             return self._roi_align(layers[0], features[0], rois)
@@ -204,11 +218,12 @@ def check_exportable(model: nn.Module, input_shape: Tuple[int, int]):
     if not isinstance(model, TwoStageDetector) or not model.with_rpn:
         refuse('model', type(model).__name__, 'two-stage detectors with an RPN '
                '(Faster R-CNN, C4 or FPN)')
+    thundernet = isinstance(model, ThunderNet)
     checks = [
-        ('rpn_head', model.rpn_head, RPNHead),
+        ('rpn_head', model.rpn_head, LightRPNHead if thundernet else RPNHead),
         ('roi_head', model.roi_head, StandardRoIHead),
         ('roi_head.bbox_roi_extractor', model.roi_head.bbox_roi_extractor,
-         SingleRoIExtractor),
+         PSRoIExtractor if thundernet else SingleRoIExtractor),
         ('roi_head.bbox_head', model.roi_head.bbox_head, BBoxHead),
         ('rpn_head.bbox_coder', model.rpn_head.bbox_coder, DeltaXYWHBBoxCoder),
         ('roi_head.bbox_head.bbox_coder', model.roi_head.bbox_head.bbox_coder,
@@ -229,6 +244,8 @@ def check_exportable(model: nn.Module, input_shape: Tuple[int, int]):
     if model.roi_head.bbox_head.custom_cls_channels:
         refuse('roi_head.bbox_head.loss_cls', 'custom class channels', 'softmax')
     for layer in model.roi_head.bbox_roi_extractor.roi_layers:
+        if isinstance(layer, PSRoIAlign):
+            continue
         if not isinstance(layer, RoIAlign) or layer.pool_mode != 'avg':
             refuse('roi_layer', f'{type(layer).__name__}'
                    f'(pool_mode={getattr(layer, "pool_mode", None)!r})',

@@ -1,7 +1,12 @@
-from .backbones import MobileNetV1, ShuffleNetV1, ShuffleNetV2
+from .backbones import MobileNetV1, ShuffleNetV1, ShuffleNetV2, SNet
+from .dense_heads import LightRPNHead
+from .detectors import SAM, ThunderNet
 from .layers import channel_shuffle
+from .necks import CEM
+from .roi_heads import PSRoIExtractor
 from .shared_heads import StageHead
 
 __all__ = [
-    'MobileNetV1', 'ShuffleNetV1', 'ShuffleNetV2', 'StageHead', 'channel_shuffle'
+    'CEM', 'LightRPNHead', 'MobileNetV1', 'PSRoIExtractor', 'SAM', 'SNet',
+    'ShuffleNetV1', 'ShuffleNetV2', 'StageHead', 'ThunderNet', 'channel_shuffle'
 ]

@@ -1,3 +1,4 @@
+from .ps_roi_align import PSRoIAlign
 from .separable_roi_align import SeparableRoIAlign
 
-__all__ = ['SeparableRoIAlign']
+__all__ = ['PSRoIAlign', 'SeparableRoIAlign']

@@ -33,10 +33,18 @@ class PaperFigure:
     params_m: Optional[float] = None
     # Table 2 of ShuffleNet v1 gives one figure per row ("~38", "~13").
     approximate: bool = False
+    # Where the paper's figure is only the model's name and its published
+    # widths count otherwise (SNet): an independent count of those widths,
+    # which the measurement is checked against instead.
+    counted_mflops: Optional[float] = None
 
     @property
     def flops_tolerance(self) -> float:
         return 0.08 if self.approximate else 0.02
+
+    @property
+    def expected_mflops(self) -> float:
+        return self.counted_mflops or self.mflops
 
 
 def _v1(groups, width, mflops, source, params_m=None, approximate=False):
@@ -55,6 +63,11 @@ def _mobilenet(width, mflops, params_m):
     cfg = dict(type='MobileNetV1', widen_factor=width)
     return PaperFigure(f'MobileNet v1 {width:g}', cfg, mflops,
                        'MobileNets Table 6', params_m)
+
+
+def _snet(arch, counted_mflops):
+    return PaperFigure(f'SNet{arch}', dict(type='SNet', arch=arch), arch,
+                       'ThunderNet Table 1 (name)', counted_mflops=counted_mflops)
 
 
 PAPER_FIGURES = (
@@ -76,6 +89,8 @@ PAPER_FIGURES = (
     _mobilenet(0.75, 325, 2.6),
     _mobilenet(0.5, 149, 1.3),
     _mobilenet(0.25, 41, 0.5),
+    # Counted independently with 5x5 depthwise convs everywhere (issue 19).
+    _snet(49, 51), _snet(146, 161), _snet(535, 535),
 )
 
 
@@ -115,13 +130,14 @@ def main():
                         help='square input side (the papers use 224)')
     args = parser.parse_args()
 
-    print('| model | MFLOPs | paper | diff | params (M) | paper | diff | source |')
-    print('|---|---|---|---|---|---|---|---|')
+    print('| model | MFLOPs | paper | diff | counted | params (M) | paper | diff | '
+          'source |')
+    print('|---|---|---|---|---|---|---|---|---|')
     failures = []
     for figure in PAPER_FIGURES:
         mflops, params_m = measure_complexity(figure.backbone, args.input_size)
         flops_diff = mflops / figure.mflops - 1
-        if abs(flops_diff) > figure.flops_tolerance:
+        if abs(mflops / figure.expected_mflops - 1) > figure.flops_tolerance:
             failures.append(f'{figure.name} MFLOPs')
         paper_params = params_diff = ''
         if figure.params_m is not None:
@@ -130,8 +146,9 @@ def main():
             if not params_match(params_m, figure.params_m):
                 failures.append(f'{figure.name} params')
         approx = '~' if figure.approximate else ''
+        counted = f'{figure.counted_mflops:g}' if figure.counted_mflops else ''
         print(f'| {figure.name} | {mflops:.1f} | {approx}{figure.mflops:g} | '
-              f'{flops_diff:+.1%} | {params_m:.3f} | {paper_params} | '
+              f'{flops_diff:+.1%} | {counted} | {params_m:.3f} | {paper_params} | '
               f'{params_diff} | {figure.source} |')
     if args.input_size != 224:
         return 0

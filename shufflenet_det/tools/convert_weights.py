@@ -1,11 +1,12 @@
 """Convert an ImageNet checkpoint of torchvision, mmpretrain, Megvii's
-ShuffleNet-Series or timm into this project's backbone layout.
+ShuffleNet-Series, timm or ThunderNet (SNet) into this project's backbone
+layout.
 
 The result loads with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``
 into the printed backbone config, and into the C4 ``StageHead`` with the same
 ``init_cfg``. It records its source, backbone config and input
 normalisation, and loading it into a model that differs is an error. The
-architecture is read from the checkpoint; --groups and --widen-factor make it
+architecture is read from the checkpoint; --groups, --widen-factor and --arch make it
 an error if the checkpoint is anything else.
 
 Run it as ``shufflenet-det-convert-weights``, ``python -m
@@ -25,12 +26,14 @@ def main():
     parser.add_argument('dst', help='converted state dict to write')
     parser.add_argument('--groups', type=int, help='expected ShuffleNet v1 groups')
     parser.add_argument('--widen-factor', type=float, help='expected width')
+    parser.add_argument('--arch', type=int, help='expected SNet arch (49, 146, 535)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace DST if it exists')
     args = parser.parse_args()
     try:
         converted = convert_checkpoint(args.source, args.src, groups=args.groups,
-                                       widen_factor=args.widen_factor)
+                                       widen_factor=args.widen_factor,
+                                       arch=args.arch)
         save_converted(converted, args.source, args.dst, args.overwrite)
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f'error: {error}', file=sys.stderr)

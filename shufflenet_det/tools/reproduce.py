@@ -197,7 +197,8 @@ def backbone_mflops(config_path):
     """Multiply-adds (M) of the config's full backbone in the papers' convention."""
     model = Config.fromfile(config_path).model
     backbone = model.roi_head.get('shared_head', {}).get('backbone') or model.backbone
-    keep = ('type', 'groups', 'widen_factor', 'variant', 'stem_channels', 'act_cfg')
+    keep = ('type', 'arch', 'groups', 'widen_factor', 'variant', 'stem_channels',
+            'act_cfg')
     return _mflops(json.dumps({k: backbone[k] for k in keep if k in backbone},
                               sort_keys=True))
 

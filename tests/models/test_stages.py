@@ -5,13 +5,14 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from shufflenet_det.models import MobileNetV1, ShuffleNetV1, ShuffleNetV2
+from shufflenet_det.models import MobileNetV1, ShuffleNetV1, ShuffleNetV2, SNet
 from helpers import check_training_step
 
 ALL_BACKBONES = [
     (ShuffleNetV1, dict(groups=3, widen_factor=0.5)),
     (ShuffleNetV2, dict(widen_factor=0.5)),
     (MobileNetV1, dict(widen_factor=0.25)),
+    (SNet, dict(arch=49)),
 ]
 
 

@@ -4,21 +4,7 @@ import torch
 from mmcv.ops import RoIAlign
 
 from shufflenet_det.ops import SeparableRoIAlign
-
-
-def random_rois(count, num_images, map_size, stride, seed=0):
-    """Boxes in image pixels: inside, across and outside the borders of a
-    ``map_size`` (h, w) feature map, some of zero or sub-pixel size, the
-    last one far outside."""
-    generator = torch.Generator().manual_seed(seed)
-    extent = torch.tensor(map_size[::-1]) * stride
-    corner = (torch.rand(count, 2, generator=generator) * 1.4 - 0.2) * extent
-    size = torch.rand(count, 2, generator=generator) * extent * 0.8
-    size[:3] = 0
-    size[3:6] = 0.3
-    corner[-1] = -2 * extent
-    image = torch.randint(num_images, (count, 1), generator=generator).float()
-    return torch.cat((image, corner, corner + size), dim=1)
+from helpers import random_rois
 
 
 @pytest.mark.parametrize('aligned', [True, False])

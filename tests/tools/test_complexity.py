@@ -8,7 +8,7 @@ from shufflenet_det.tools.complexity import (PAPER_FIGURES, build_classifier,
 @pytest.mark.parametrize('figure', PAPER_FIGURES, ids=lambda f: f.name)
 def test_complexity_matches_paper(figure):
     mflops, params_m = measure_complexity(figure.backbone)
-    assert abs(mflops / figure.mflops - 1) <= figure.flops_tolerance, mflops
+    assert abs(mflops / figure.expected_mflops - 1) <= figure.flops_tolerance, mflops
     if figure.params_m is not None:
         assert params_match(params_m, figure.params_m), params_m
 
@@ -50,6 +50,14 @@ def test_counts_exactly_conv_and_fc(cfg):
     mflops, _ = measure_complexity(cfg, input_size=96)
     assert mflops == pytest.approx(hand_count_mult_adds(build_classifier(cfg), 96),
                                    rel=1e-9)
+
+
+def test_snet146_widths_count_above_its_name():
+    """The official SNet146 widths with 5x5 depthwise convs count 11 % more
+    than the name; 3x3 ones would still count 154 M (docs/thundernet.md)."""
+    (figure, ) = [f for f in PAPER_FIGURES if f.name == 'SNet146']
+    mflops, _ = measure_complexity(figure.backbone)
+    assert 160 < mflops < 164 and figure.mflops == 146
 
 
 def test_params_match_uses_printed_precision():

@@ -1,0 +1,3 @@
+from .light_rpn_head import LightRPNHead
+
+__all__ = ['LightRPNHead']

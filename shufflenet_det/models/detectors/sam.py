@@ -1,0 +1,31 @@
+"""ThunderNet's Spatial Attention Module (Qin et al., ICCV 2019, Sec. 3.4)."""
+from mmcv.cnn import build_norm_layer
+from mmdet.registry import MODELS
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+
+@MODELS.register_module()
+class SAM(BaseModule):
+    """``F_SAM = F_CEM * sigmoid(BN(conv1x1(F_RPN)))``.
+
+    Re-weights the CEM map by where the RPN sees objects, before the
+    PSRoIAlign; trained by the R-CNN loss, so it also trains the RPN
+    feature. The conv has no bias (BN follows), as in the official code.
+
+    Args:
+        in_channels (int): Channels of the RPN feature (256).
+        out_channels (int): Channels of the CEM map (245).
+        norm_cfg (dict): The norm before the sigmoid.
+        init_cfg (dict, optional): mmengine initialisation.
+    """
+
+    def __init__(self, in_channels: int = 256, out_channels: int = 245,
+                 norm_cfg=dict(type='BN'),
+                 init_cfg=dict(type='Normal', layer='Conv2d', std=0.01)):
+        super().__init__(init_cfg=init_cfg)
+        self.conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+        self.norm = build_norm_layer(norm_cfg, out_channels)[1]
+
+    def forward(self, feature: Tensor, rpn_feature: Tensor) -> Tensor:
+        return feature * self.norm(self.conv(rpn_feature)).sigmoid()

@@ -1,0 +1,3 @@
+from .cem import CEM
+
+__all__ = ['CEM']

@@ -1,0 +1,3 @@
+from .roi_extractors import PSRoIExtractor
+
+__all__ = ['PSRoIExtractor']
