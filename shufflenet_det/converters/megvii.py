@@ -18,8 +18,11 @@ channels; ``ShuffleNetV2(variant='megvii')`` is that layout, keys are renamed.
 import torch
 
 from ..models import ShuffleNetV1
-from .common import Converted, strip_prefix, v1_architecture, v2_widen_factor
+from .common import Converted, NotThisSource, strip_prefix, v1_architecture, v2_widen_factor
 from .rules import apply_rules, classifier, stage_unit, v2_branch_key
+
+# BGR, 0-255, no mean/std, as mmdet DetDataPreprocessor settings.
+DATA_PREPROCESSOR = dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False)
 
 V1_LAYERS = {
     'branch_main_1.0': 'g_conv_1x1_compress.conv',
@@ -155,7 +158,7 @@ def convert_megvii(state_dict):
         cfg = dict(type='ShuffleNetV2', variant='megvii',
                    widen_factor=v2_widen_factor(stage2, 'megvii'))
     else:
-        raise ValueError('not a Megvii ShuffleNet-Series checkpoint: no '
+        raise NotThisSource('not a Megvii ShuffleNet-Series checkpoint: no '
                          '"features.0.branch_main_1" (V1) or "features.0.'
                          'branch_main" (V2) weights')
     return Converted(cfg, renamed, head)
