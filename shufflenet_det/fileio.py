@@ -116,7 +116,8 @@ def _what_it_is(path, error):
     if head[:1] == b'\x80':
         found = re.search(r'WeightsUnpickler error:\s*(.+)', str(error))
         detail = found[1] if found else f'{type(error).__name__}: {error}'
-        return f'a pickle of more than tensors ({detail.splitlines()[0][:120]})'
+        return (f'a pickle, but no weights-only PyTorch checkpoint '
+                f'({detail.splitlines()[0][:120]})')
     return (f'neither a torch.save zip archive nor a pickle (it starts with '
             f'{head[:8]!r})')
 

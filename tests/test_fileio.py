@@ -136,7 +136,7 @@ def bad_files(folder):
     import pickle
     with open(folder / 'object.pkl', 'wb') as f:
         pickle.dump(threading.Lock, f)  # a pickle of a class, not tensors
-    cases['object.pkl'] = (None, r'a pickle of more than tensors \(')
+    cases['object.pkl'] = (None, r'a pickle, but no weights-only PyTorch checkpoint \(')
     return [(str(folder / name), message) for name, (_, message) in cases.items()]
 
 
@@ -162,8 +162,8 @@ def test_tools_refuse_a_file_that_is_no_checkpoint(tool, tmp_path):
     garbage = tmp_path / 'garbage.pth'
     garbage.write_text('not a checkpoint\n')
     out = tmp_path / 'out.onnx'
-    extra = [str(out)] if tool == 'export_onnx.py' else ['--work-dir',
-                                                        str(tmp_path / 'work')]
+    extra = ([str(out)] if tool == 'export_onnx.py'
+             else ['--work-dir', str(tmp_path / 'work')])
     result = subprocess.run([sys.executable, osp.join('tools', tool), CONFIG,
                              str(garbage), *extra], cwd=ROOT, capture_output=True,
                             text=True, timeout=300)

@@ -3,14 +3,14 @@ from the weights, and checking the result."""
 from collections import OrderedDict
 from typing import NamedTuple
 
-import torch
 from mmdet.registry import MODELS
 
 from ..models import ShuffleNetV1, ShuffleNetV2
 
+
 class NotThisSource(ValueError):
     """Raised by a converter given keys of another layout than its source's:
-    the next source is tried (:func:`shufflenet_det.converters.recognise_source`)."""
+    the next source is tried (``converters.recognise_source``)."""
 
 
 class Converted(NamedTuple):

@@ -4,7 +4,8 @@ The backbones share mmpretrain's parameter names, so only the ``backbone.``
 prefix and the head go. Input: RGB, ImageNet mean/std on 0-255 (the
 ``mmpretrain`` data preprocessor).
 """
-from .common import Converted, NotThisSource, strip_prefix, v1_architecture, v2_widen_factor
+from .common import (Converted, NotThisSource, strip_prefix, v1_architecture,
+                     v2_widen_factor)
 from .rules import classifier
 
 # RGB with the ImageNet mean/std on 0-255, as mmdet DetDataPreprocessor settings.
@@ -34,6 +35,6 @@ def convert_mmpretrain(state_dict):
                    widen_factor=v2_widen_factor(stage2, 'mmpretrain'))
     else:
         raise NotThisSource('not an mmpretrain ShuffleNetV1/V2 checkpoint: no '
-                         '"backbone.layers.0.1.g_conv_1x1_expand" or '
-                         '"backbone.layers.0.1.branch2" weights')
+                            '"backbone.layers.0.1.g_conv_1x1_expand" or '
+                            '"backbone.layers.0.1.branch2" weights')
     return Converted(cfg, backbone, head)

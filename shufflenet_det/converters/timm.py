@@ -26,7 +26,7 @@ def convert_timm(state_dict):
     """Rename timm's MobileNet v1 keys; the width is read from the first block."""
     if 'blocks.0.0.conv_pw.weight' not in state_dict:
         raise NotThisSource('not a timm MobileNet v1 state dict: it has no '
-                         '"blocks.0.0.conv_pw.weight"')
+                            '"blocks.0.0.conv_pw.weight"')
     first_block = MobileNetV1.arch_settings[0][0]
     width = state_dict['blocks.0.0.conv_pw.weight'].shape[0] / first_block
     renamed = apply_rules(state_dict, RULES, 'classifier.')

@@ -31,7 +31,7 @@ def convert_torchvision(state_dict):
     """Rename torchvision's ShuffleNetV2 keys; the width is read from Stage2."""
     if 'stage2.1.branch2.5.weight' not in state_dict:
         raise NotThisSource('not a torchvision ShuffleNetV2 state dict: it has no '
-                         '"stage2.1.branch2.5.weight"')
+                            '"stage2.1.branch2.5.weight"')
     width = v2_widen_factor(2 * state_dict['stage2.1.branch2.5.weight'].shape[0],
                             'torchvision')
     renamed = apply_rules(state_dict, RULES, 'fc.')

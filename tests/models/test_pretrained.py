@@ -12,8 +12,8 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from shufflenet_det.converters import DATA_PREPROCESSORS, convert_checkpoint, save_converted
-
+from shufflenet_det.converters import (DATA_PREPROCESSORS, convert_checkpoint,
+                                       save_converted)
 from helpers import C4_CONFIGS, ROOT, c4_detector, full_backbone, write_converted
 
 
@@ -216,6 +216,7 @@ def test_config_by_torchvision_name_loads_from_mmengines_cache(tmp_path, monkeyp
     is read from the cache folder (TORCH_HOME) without a download; backbone
     and C4 head compute the full torchvision-converted backbone."""
     import torchvision
+
     from helpers import randomize
     config, source = C4_CONFIGS[1]
     cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
@@ -229,7 +230,8 @@ def test_config_by_torchvision_name_loads_from_mmengines_cache(tmp_path, monkeyp
     detector = MODELS.build(cfg.model)
     detector.init_weights()
     assert detector.backbone.pretrained_meta['source'] == source
-    converted = convert_checkpoint(source, str(cache / 'shufflenetv2_x1-5666bf0f80.pth'))
+    converted = convert_checkpoint(source,
+                                   str(cache / 'shufflenetv2_x1-5666bf0f80.pth'))
     full = full_backbone(cfg.model.backbone)
     full.load_state_dict(converted.state_dict)
     x = torch.randn(1, 3, 64, 96)
