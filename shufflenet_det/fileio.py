@@ -105,20 +105,22 @@ def _what_it_is(path, error):
     """What a file that torch could not load is, in a few words."""
     with open(path, 'rb') as f:
         head = f.read(len(LEGACY_MAGIC))
+    found = re.search(r'WeightsUnpickler error:\s*(.+)', str(error))
+    detail = (found[1] if found else
+              f'{type(error).__name__}: {str(error).strip()}').splitlines()[0][:120]
     if not head:
         return 'an empty file'
     if head.startswith(b'PK'):
-        if zipfile.is_zipfile(path):
-            return 'a zip archive that is not a torch.save file'
-        return 'a truncated or damaged zip archive (torch.save\'s format)'
-    if head.startswith(LEGACY_MAGIC):
+        if not zipfile.is_zipfile(path):
+            return 'a truncated or damaged zip archive (torch.save\'s format)'
+        if found:
+            return f'a torch.save file of more than weights ({detail})'
+        return f'a zip archive torch does not read ({detail})'
+    if head.startswith(LEGACY_MAGIC) and not found:
         return 'a truncated or damaged legacy torch.save file'
     if head[:1] == b'\x80':
-        found = re.search(r'WeightsUnpickler error:\s*(.+)', str(error))
-        detail = found[1] if found else f'{type(error).__name__}: {error}'
-        return (f'a pickle, but no weights-only PyTorch checkpoint '
-                f'({detail.splitlines()[0][:120]})')
-    return (f'neither a torch.save zip archive nor a pickle (it starts with '
+        return f'a pickle, but no weights-only PyTorch checkpoint ({detail})'
+    return ('neither a torch.save zip archive nor a pickle (it starts with '
             f'{head[:8]!r})')
 
 

@@ -2,6 +2,7 @@
 into mmengine's cache with their hash checked, model-zoo names resolved by
 mmengine, and one clear line for a file that is no checkpoint - in the
 library and in every tool that reads a trained checkpoint."""
+import argparse
 import hashlib
 import http.server
 import os.path as osp
@@ -147,6 +148,13 @@ def test_files_that_are_no_checkpoint_fail_in_one_line(tmp_path):
                                f'checkpoint: it is {message}') as error:
                 load_torch_file(path, weights_only)
             assert '\n' not in str(error.value)
+    namespace = str(tmp_path / 'namespace.pth')
+    torch.save({'state_dict': {'w': torch.zeros(1)}, 'args': argparse.Namespace()},
+               namespace)
+    with pytest.raises(ValueError, match=f'{namespace} is not a loadable PyTorch '
+                       'checkpoint: it is a torch.save file of more than weights '
+                       r'\(Unsupported global: GLOBAL argparse.Namespace'):
+        load_torch_file(namespace, weights_only=True)
     with pytest.raises(FileNotFoundError, match='no checkpoint file at nowhere.pth'):
         load_torch_file('nowhere.pth')
 

@@ -6,7 +6,10 @@ fails naming what is missing and why; keys of stages the module does not own
 Converted checkpoints (``tools/convert_weights.py``) describe themselves in
 ``meta['shufflenet_det']``: the source and backbone arguments of the weights,
 checked here against the model that loads them, and their input
-normalisation, checked by ``PretrainedInputCheckHook`` before training.
+normalisation, checked by ``PretrainedInputCheckHook`` before training. A
+checkpoint as its authors published it (torchvision, mmpretrain, Megvii,
+timm; by file, URL or model-zoo name) is recognised from its keys and
+converted in memory into exactly that file's tensors and metadata.
 """
 import inspect
 from collections import OrderedDict

@@ -152,8 +152,9 @@ def published_checkpoint(source, folder):
         state = model.state_dict()
     from helpers import randomize
     randomize(model)
-    path = folder / f'{source}.pth'
-    torch.save(state, path)
+    # Megvii's files are of 2019: torch.save's format before torch 1.6
+    path = folder / (f'{source}.pth.tar' if source == 'megvii' else f'{source}.pth')
+    torch.save(state, path, _use_new_zipfile_serialization=source != 'megvii')
     return str(path), cfg
 
 
@@ -241,3 +242,17 @@ def test_config_by_torchvision_name_loads_from_mmengines_cache(tmp_path, monkeyp
         (features, ) = detector.backbone(x)
         assert torch.equal(features, expected[1])
         assert torch.equal(detector.roi_head.shared_head(features), expected[-1])
+
+
+def test_truncated_or_garbage_file_fails_in_init_weights_saying_what_it_is(tmp_path):
+    path, cfg = published_checkpoint('torchvision', tmp_path)
+    data = open(path, 'rb').read()
+    cases = {'truncated.pth': (data[:len(data) // 3], 'a truncated or damaged zip'),
+             'notes.pth': (b'# not weights\n', 'neither a torch.save zip archive')}
+    for name, (content, what) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        backbone = MODELS.build(dict(cfg, init_cfg=dict(
+            type='Pretrained', checkpoint=str(tmp_path / name))))
+        with pytest.raises(ValueError, match=f'{name} is not a loadable PyTorch '
+                           f'checkpoint: it is {what}'):
+            backbone.init_weights()
