@@ -15,12 +15,16 @@ import inspect
 import os
 import os.path as osp
 import re
+import socket
 import zipfile
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import torch
+from mmengine.dist import barrier, get_dist_info
 
+# Seconds a download may wait for the server before it fails.
+DOWNLOAD_TIMEOUT_S = 60
 # A file name's SHA256 prefix: 8 or more hex digits after its last '-'.
 HASH_PREFIX = re.compile(r'-([0-9a-f]{8,})\.[^-]*$')
 # torch.save's format before 1.6: a pickle starting with this magic number.
@@ -75,19 +79,37 @@ def checkpoint_url(name):
                      '(allowed: http(s)://, ' + ', '.join(_zoo_urls()) + ')')
 
 
-def download(url):
-    """Local copy of ``url`` in mmengine's (torch.hub's) checkpoint cache,
-    downloaded only if it is not there yet, its SHA256 prefix checked."""
+def _download_once(url):
     filename = osp.basename(urlparse(url).path)
     cached = osp.join(torch.hub.get_dir(), 'checkpoints', filename)
-    if not osp.isfile(cached):
-        os.makedirs(osp.dirname(cached), exist_ok=True)
-        match = HASH_PREFIX.search(filename)
-        try:  # into a temporary file, moved into place when whole and checked
-            torch.hub.download_url_to_file(url, cached, match and match[1],
-                                           progress=False)
-        except (OSError, RuntimeError) as error:
-            raise ValueError(f'could not download {url}: {error}') from error
+    if osp.isfile(cached):
+        return cached
+    os.makedirs(osp.dirname(cached), exist_ok=True)
+    match = HASH_PREFIX.search(filename)
+    previous = socket.getdefaulttimeout()  # torch.hub's urlopen has no timeout
+    socket.setdefaulttimeout(previous or DOWNLOAD_TIMEOUT_S)
+    try:  # into a temporary file, moved into place when whole and checked
+        torch.hub.download_url_to_file(url, cached, match and match[1],
+                                       progress=False)
+    except (OSError, RuntimeError) as error:
+        raise ValueError(f'could not download {url}: {error}') from error
+    finally:
+        socket.setdefaulttimeout(previous)
+    return cached
+
+
+def download(url):
+    """Local copy of ``url`` in mmengine's (torch.hub's) checkpoint cache,
+    downloaded only if it is not there yet, its SHA256 prefix checked. In a
+    distributed run rank 0 downloads and the others then read its copy, as
+    mmengine's http loader does."""
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        cached = _download_once(url)
+    if world_size > 1:
+        barrier()
+    if rank > 0:
+        cached = _download_once(url)
     return cached
 
 

@@ -9,12 +9,14 @@ import os.path as osp
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
+from shufflenet_det import fileio
 from shufflenet_det.converters import convert_checkpoint
 from shufflenet_det.fileio import checkpoint_url, load_torch_file
 from helpers import ROOT, randomize
@@ -44,6 +46,8 @@ def server(tmp_path):
 
         def do_GET(self):
             requests.append(self.path)
+            if self.path == '/slow.pth':  # a server that never answers in time
+                time.sleep(3)
             super().do_GET()
 
         def log_message(self, *args):
@@ -104,6 +108,15 @@ def test_url_whose_hash_differs_fails_and_caches_nothing(server, cache, tmp_path
     with pytest.raises(ValueError, match=rf'could not download {base}/absent.pth: '
                        'HTTP Error 404'):
         load_torch_file(f'{base}/absent.pth')
+
+
+def test_server_that_does_not_answer_fails_in_time(server, cache, monkeypatch):
+    base, _, requests = server
+    monkeypatch.setattr(fileio, 'DOWNLOAD_TIMEOUT_S', 0.5)
+    with pytest.raises(ValueError, match=rf'could not download {base}/slow.pth: .*'
+                       'timed out'):
+        load_torch_file(f'{base}/slow.pth')
+    assert requests == ['/slow.pth']
 
 
 def test_model_zoo_names_resolve_by_mmengines_tables():
