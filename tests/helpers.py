@@ -172,7 +172,7 @@ def readme_python_blocks():
 
 # Table 7 C4 configs: (config, source its weights come from)
 C4_CONFIGS = [
-    ('shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py', 'megvii'),
+    ('shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py', 'mmpretrain'),
     ('shufflenet_v2/faster-rcnn_shufflenet-v2-1x_c4-1x_coco-300.py', 'torchvision'),
     ('mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300.py', 'timm'),
 ]

@@ -25,7 +25,8 @@ def main():
     try:
         shape = export_onnx(args.config, args.checkpoint, args.out, args.shape,
                             args.cfg_options)
-    except ValueError as error:  # what the export cannot reproduce
+    except (ValueError, FileNotFoundError) as error:  # not a checkpoint; what
+        # the export cannot reproduce
         parser.exit(2, f'{parser.prog}: error: {error}\n')
     print(f'{args.out}: input [1, 3, {shape[0]}, {shape[1]}], outputs dets, labels')
 

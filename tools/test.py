@@ -7,6 +7,7 @@ from mmdet.evaluation import DumpDetResults
 from mmengine.config import DictAction
 
 from shufflenet_det.engine import shutdown_distributed
+from shufflenet_det.fileio import read_trained_checkpoint
 from shufflenet_det.tools.runner import apply_test_options, build_runner, load_config
 
 
@@ -34,6 +35,10 @@ def parse_args():
     args = parser.parse_args()
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         parser.error(f'--out {args.out}: the dump file must end in .pkl or .pickle')
+    try:  # as every tool reads a trained checkpoint, before anything is written
+        read_trained_checkpoint(args.checkpoint)
+    except (ValueError, FileNotFoundError) as error:
+        parser.exit(2, f'{parser.prog}: error: {error}\n')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 

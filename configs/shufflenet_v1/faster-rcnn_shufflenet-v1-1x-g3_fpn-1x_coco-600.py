@@ -3,10 +3,8 @@ _base_ = [
     '../_base_/datasets/coco_detection-600.py',
     '../_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'
 ]
-pretrained_source = 'megvii'
+pretrained_source = 'mmpretrain'  # input: the base's RGB ImageNet mean/std
 model = dict(
-    # Megvii's input: BGR, 0-255, no mean/std.
-    data_preprocessor=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
     backbone=dict(
         _delete_=True,
         type='ShuffleNetV1',
@@ -16,5 +14,6 @@ model = dict(
         norm_eval=True,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='checkpoints/shufflenet-v1-1x-g3_imagenet-megvii.pth')),
+            checkpoint='https://download.openmmlab.com/mmclassification/v0/'
+            'shufflenet_v1/shufflenet_v1_batch1024_imagenet_20200804-5d6cec73.pth')),
     neck=dict(in_channels=[240, 480, 960]))

@@ -13,5 +13,5 @@ model = dict(
         norm_eval=True,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='checkpoints/shufflenet-v2-1x_imagenet-torchvision.pth')),
+            checkpoint='torchvision://shufflenet_v2_x1_0.imagenet1k_v1')),
     neck=dict(in_channels=[116, 232, 464]))

@@ -1,8 +1,13 @@
-# The ThunderNet detector on ShuffleNet v1 1x g=3 (Megvii's ImageNet weights,
-# BGR 0-255 like SNet146's): C4 = Stage3 (480), C5 = Stage4 (960).
+# The ThunderNet detector on ShuffleNet v1 1x g=3 (mmpretrain's ImageNet weights
+# of the paper's architecture): C4 = Stage3 (480), C5 = Stage4 (960).
 _base_ = './thundernet_snet146_cem-80e_coco-320.py'
-pretrained_source = 'megvii'
+pretrained_source = 'mmpretrain'
 model = dict(
+    # RGB, ImageNet mean/std: the input of mmpretrain's weights.
+    data_preprocessor=dict(
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True),
     backbone=dict(
         _delete_=True,
         type='ShuffleNetV1',
@@ -11,5 +16,6 @@ model = dict(
         out_indices=(1, 2),
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='checkpoints/shufflenet-v1-1x-g3_imagenet-megvii.pth')),
+            checkpoint='https://download.openmmlab.com/mmclassification/v0/'
+            'shufflenet_v1/shufflenet_v1_batch1024_imagenet_20200804-5d6cec73.pth')),
     neck=dict(in_channels=[480, 960]))

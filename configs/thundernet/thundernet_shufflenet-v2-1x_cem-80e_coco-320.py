@@ -16,5 +16,5 @@ model = dict(
         out_indices=(1, 2),
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='checkpoints/shufflenet-v2-1x_imagenet-torchvision.pth')),
+            checkpoint='torchvision://shufflenet_v2_x1_0.imagenet1k_v1')),
     neck=dict(in_channels=[232, 464]))

@@ -1,29 +1,16 @@
 """What the converters share: the result type, reading the architecture
-from the weights, checking and saving."""
-import json
-import os
+from the weights, and checking the result."""
 from collections import OrderedDict
 from typing import NamedTuple
 
-import torch
 from mmdet.registry import MODELS
 
-from ..fileio import atomic_path
 from ..models import ShuffleNetV1, ShuffleNetV2
-from ..models.pretrained import META_KEY
 
-# Input normalisation each source's weights were trained with, as mmdet
-# DetDataPreprocessor settings (images are loaded as BGR 0-255).
-DATA_PREPROCESSORS = dict(
-    torchvision=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-                     bgr_to_rgb=True),
-    mmpretrain=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
-                    bgr_to_rgb=True),
-    megvii=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
-    timm=dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
-              bgr_to_rgb=True),
-    thundernet=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
-)
+
+class NotThisSource(ValueError):
+    """Raised by a converter given keys of another layout than its source's:
+    the next source is tried (``converters.recognise_source``)."""
 
 
 class Converted(NamedTuple):
@@ -90,20 +77,3 @@ def check_state_dict(state_dict, backbone_cfg):
                             + (' ...' if len(items) > 8 else '')
                             for title, items in problems)
         raise ValueError(f'checkpoint does not match {backbone_cfg}: {details}')
-
-
-def save_converted(converted, source, path, overwrite=False):
-    """Write ``converted`` with its metadata (``meta['shufflenet_det']``:
-    source, backbone config, input normalisation; readable weights-only),
-    atomically (a partial file is never left at ``path``), refusing to
-    replace an existing file unless ``overwrite``."""
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(f'{path} exists; pass overwrite=True (--overwrite) '
-                              'to replace it')
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    # Plain dicts (not ConfigDicts): a weights-only load reads nothing else.
-    meta = json.loads(json.dumps({META_KEY: dict(
-        source=source, backbone=converted.backbone_cfg,
-        data_preprocessor=DATA_PREPROCESSORS[source])}))
-    with atomic_path(path) as partial:
-        torch.save(dict(state_dict=converted.state_dict, meta=meta), partial)

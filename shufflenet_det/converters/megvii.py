@@ -18,8 +18,12 @@ channels; ``ShuffleNetV2(variant='megvii')`` is that layout, keys are renamed.
 import torch
 
 from ..models import ShuffleNetV1
-from .common import Converted, strip_prefix, v1_architecture, v2_widen_factor
+from .common import (Converted, NotThisSource, strip_prefix, v1_architecture,
+                     v2_widen_factor)
 from .rules import apply_rules, classifier, stage_unit, v2_branch_key
+
+# BGR, 0-255, no mean/std, as mmdet DetDataPreprocessor settings.
+DATA_PREPROCESSOR = dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False)
 
 V1_LAYERS = {
     'branch_main_1.0': 'g_conv_1x1_compress.conv',
@@ -150,12 +154,16 @@ def convert_megvii(state_dict):
                 for unit, relabelling in zip(units, relabellings):
                     _permute_unit(renamed, unit, cfg['groups'], *relabelling)
     elif 'features.0.branch_main.0.weight' in state_dict:
+        kernel = state_dict['features.0.branch_main.3.weight'].shape[-1]
+        if kernel != 3:  # e.g. ThunderNet's SNet, Megvii's layout with 5x5
+            raise NotThisSource(f'not a Megvii ShuffleNetV2 checkpoint: its '
+                                f'depthwise convs are {kernel}x{kernel}')
         renamed = apply_rules(state_dict, V2_RULES, 'classifier.')
         stage2 = renamed['layers.0.1.branch2.2.conv.weight'].shape[0] * 2
         cfg = dict(type='ShuffleNetV2', variant='megvii',
                    widen_factor=v2_widen_factor(stage2, 'megvii'))
     else:
-        raise ValueError('not a Megvii ShuffleNet-Series checkpoint: no '
-                         '"features.0.branch_main_1" (V1) or "features.0.'
-                         'branch_main" (V2) weights')
+        raise NotThisSource('not a Megvii ShuffleNet-Series checkpoint: no '
+                            '"features.0.branch_main_1" (V1) or "features.0.'
+                            'branch_main" (V2) weights')
     return Converted(cfg, renamed, head)

@@ -8,9 +8,12 @@ Conv5; keys carry DataParallel's ``module.`` prefix. Its layout is the
 ``megvii`` unit variant. Input: BGR, 0-255, no mean/std (``ToBGRTensor``).
 """
 from ..models import SNet
-from .common import Converted, strip_prefix
+from .common import Converted, NotThisSource, strip_prefix
 from .megvii import STEM_RULES
 from .rules import apply_rules, classifier, v2_branch_key
+
+# BGR, 0-255, no mean/std, as mmdet DetDataPreprocessor settings.
+DATA_PREPROCESSOR = dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False)
 
 
 def _unit(match):
@@ -31,8 +34,8 @@ def convert_thundernet(state_dict):
     """Rename the official SNet keys; the arch is read from Stage2's width."""
     state_dict = strip_prefix(state_dict, 'module.')
     if 'stage.0.1.branch.5.weight' not in state_dict:
-        raise ValueError('not a ThunderNet snet-training checkpoint: it has no '
-                         '"stage.0.1.branch.5.weight"')
+        raise NotThisSource('not a ThunderNet snet-training checkpoint: it has no '
+                            '"stage.0.1.branch.5.weight"')
     stage2 = 2 * state_dict['stage.0.1.branch.5.weight'].shape[0]
     archs = {settings[0][0]: arch for arch, settings in SNet.arch_settings.items()}
     if stage2 not in archs:

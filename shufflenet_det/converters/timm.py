@@ -5,8 +5,12 @@ timm's MobileNet v1 uses ReLU6, so the backbone config gets
 and std 0.5 (the ``timm`` data preprocessor).
 """
 from ..models import MobileNetV1
-from .common import Converted
+from .common import Converted, NotThisSource
 from .rules import apply_rules, classifier
+
+# RGB in [0, 1] with mean = std = 0.5, as mmdet DetDataPreprocessor settings.
+DATA_PREPROCESSOR = dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
+                         bgr_to_rgb=True)
 
 RULES = [
     (r'^conv_stem\.', 'conv1.conv.'),
@@ -21,8 +25,8 @@ RULES = [
 def convert_timm(state_dict):
     """Rename timm's MobileNet v1 keys; the width is read from the first block."""
     if 'blocks.0.0.conv_pw.weight' not in state_dict:
-        raise ValueError('not a timm MobileNet v1 state dict: it has no '
-                         '"blocks.0.0.conv_pw.weight"')
+        raise NotThisSource('not a timm MobileNet v1 state dict: it has no '
+                            '"blocks.0.0.conv_pw.weight"')
     first_block = MobileNetV1.arch_settings[0][0]
     width = state_dict['blocks.0.0.conv_pw.weight'].shape[0] / first_block
     renamed = apply_rules(state_dict, RULES, 'classifier.')

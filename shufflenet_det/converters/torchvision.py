@@ -3,8 +3,13 @@
 Input: RGB in [0, 1] normalised with the ImageNet mean/std (the
 ``torchvision`` data preprocessor).
 """
-from .common import Converted, v2_widen_factor
+from .common import Converted, NotThisSource, v2_widen_factor
 from .rules import apply_rules, classifier, v2_branch_key
+
+# RGB in [0, 1] with the ImageNet mean/std, as mmdet DetDataPreprocessor settings
+# (images are loaded as BGR 0-255).
+DATA_PREPROCESSOR = dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375],
+                         bgr_to_rgb=True)
 
 
 def _unit(match):
@@ -25,8 +30,8 @@ RULES = [
 def convert_torchvision(state_dict):
     """Rename torchvision's ShuffleNetV2 keys; the width is read from Stage2."""
     if 'stage2.1.branch2.5.weight' not in state_dict:
-        raise ValueError('not a torchvision ShuffleNetV2 state dict: it has no '
-                         '"stage2.1.branch2.5.weight"')
+        raise NotThisSource('not a torchvision ShuffleNetV2 state dict: it has no '
+                            '"stage2.1.branch2.5.weight"')
     width = v2_widen_factor(2 * state_dict['stage2.1.branch2.5.weight'].shape[0],
                             'torchvision')
     renamed = apply_rules(state_dict, RULES, 'fc.')

@@ -27,6 +27,7 @@ from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.utils import get_test_pipeline_cfg
 from torch import Tensor, nn
 
+from ..fileio import read_trained_checkpoint
 from ..models import LightRPNHead, PSRoIExtractor, ThunderNet
 from ..ops import PSRoIAlign
 
@@ -304,7 +305,8 @@ def export_onnx(config, checkpoint: Optional[str], out: str,
     :func:`default_input_shape`), with the TorchScript-based exporter (as
     mmdeploy). The test pipeline and class names go into the file's
     metadata for :class:`shufflenet_det.deploy.OnnxDetector`. Returns the
-    input shape."""
+    input shape. A ``checkpoint`` that is not one raises ValueError (or
+    FileNotFoundError) before anything is written."""
     import onnx
     from mmdet.apis import init_detector
     from mmengine.config import Config
@@ -312,6 +314,8 @@ def export_onnx(config, checkpoint: Optional[str], out: str,
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     shape = tuple(shape or default_input_shape(cfg))
+    if checkpoint is not None:  # a clear error for a file that is none
+        read_trained_checkpoint(checkpoint)
     model = init_detector(cfg, checkpoint, device='cpu')
     export_detector(model, shape, out)
     # Python literals (Resize wants its scale as a tuple, which JSON loses)

@@ -6,55 +6,32 @@ fails naming what is missing and why; keys of stages the module does not own
 Converted checkpoints (``tools/convert_weights.py``) describe themselves in
 ``meta['shufflenet_det']``: the source and backbone arguments of the weights,
 checked here against the model that loads them, and their input
-normalisation, checked by ``PretrainedInputCheckHook`` before training.
+normalisation, checked by ``PretrainedInputCheckHook`` before training. A
+checkpoint as its authors published it (torchvision, mmpretrain, Megvii,
+timm; by file, URL or model-zoo name) is recognised from its keys and
+converted in memory into exactly that file's tensors and metadata.
 """
 import inspect
-import os.path as osp
 from collections import OrderedDict
 
-import torch
 from mmdet.registry import MODELS
 from mmengine.logging import print_log
-from mmengine.runner import CheckpointLoader
+
+from ..fileio import load_torch_file, state_dict_of
 
 META_KEY = 'shufflenet_det'
-# Keys under which training frameworks nest the weights.
-WRAPPER_KEYS = ('state_dict', 'model', 'model_state_dict', 'module')
 
 
-def torch_load(path):
-    """``torch.load`` on the CPU, weights only where this torch has it."""
-    if 'weights_only' in inspect.signature(torch.load).parameters:
-        return torch.load(path, map_location='cpu', weights_only=True)
-    return torch.load(path, map_location='cpu')
+def read_checkpoint(name):
+    """(state dict, this project's metadata or {}) of ImageNet weights.
 
-
-def read_checkpoint(path):
-    """(state dict, this project's metadata or {}) of a checkpoint.
-
-    Local files load weights-only; URLs go through mmengine's loaders.
+    ``name``: a file, URL or model-zoo name (``torchvision://...``), read
+    weights-only (:func:`shufflenet_det.fileio.load_torch_file`).
     """
-    if osp.isfile(path):
-        try:
-            checkpoint = torch_load(path)
-        except Exception as error:
-            raise ValueError(f'{path} is not a loadable PyTorch checkpoint (weights '
-                             f'only): {type(error).__name__}: {error}') from error
-    elif '://' in path:
-        checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    else:
-        raise FileNotFoundError(f'no checkpoint file at {path}')
+    checkpoint = load_torch_file(name, weights_only=True)
     meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
     meta = meta.get(META_KEY, {}) if isinstance(meta, dict) else {}
-    while isinstance(checkpoint, dict):
-        nested = [k for k in WRAPPER_KEYS if isinstance(checkpoint.get(k), dict)]
-        if not nested:
-            break
-        checkpoint = checkpoint[nested[0]]
-    if (not isinstance(checkpoint, dict) or not checkpoint
-            or not all(isinstance(v, torch.Tensor) for v in checkpoint.values())):
-        raise ValueError(f'{path} holds no state dict of tensors')
-    return OrderedDict(checkpoint), meta
+    return OrderedDict(state_dict_of(checkpoint, name)), meta
 
 
 def architecture_differences(architecture, backbone_cfg):
@@ -81,20 +58,41 @@ def _likely_cause(missing, state_dict, mismatched):
                     'init_cfg')
     if mismatched:
         return ('it holds another architecture (width, groups or variant); '
-                'convert the weights for this one')
-    return ('none of its keys is in this project\'s layout: convert it with '
-            'tools/convert_weights.py (torchvision, mmpretrain, megvii, timm)')
+                'use weights of this one')
+    from ..converters import CONVERTERS
+    return ('none of its keys is in this project\'s layout or in that of a '
+            f'recognised source ({", ".join(CONVERTERS)})')
+
+
+def recognise(state_dict, name='checkpoint'):
+    """(source, metadata, state dict) of ImageNet weights in a peer's layout,
+    converted in memory exactly as ``tools/convert_weights.py`` converts
+    them (the metadata is what the converted file would record); None if no
+    recognisable source (``shufflenet_det.converters.CONVERTERS``) has these
+    keys."""
+    from ..converters import converted_meta, recognise_source  # they build models
+    found = recognise_source(state_dict, name)
+    if found is None:
+        return None
+    source, converted = found
+    return source, converted_meta(converted, source)[META_KEY], converted.state_dict
 
 
 def load_pretrained(module, checkpoint, prefix=None, strict=True):
     """Load ``checkpoint`` into ``module`` (a backbone or StageHead).
 
+    A checkpoint in this project's layout loads as it is; one in a peer's
+    published layout (torchvision, mmpretrain, Megvii, timm: see
+    :func:`recognise`) is converted in memory first, then loaded by the
+    same rules.
+
     Args:
         module: Has ``architecture`` (its type and arguments) and owns the
             tensors of its ``state_dict()``.
-        checkpoint (str): Path or URL.
+        checkpoint (str): Path, URL or model-zoo name
+            (``torchvision://shufflenet_v2_x1_0.imagenet1k_v1``).
         prefix (str, optional): Only keys with this prefix, stripped
-            (e.g. ``'backbone.'`` for an mmpretrain or mmdet checkpoint).
+            (e.g. ``'backbone.'`` for an mmdet checkpoint).
         strict (bool): False loads whatever matches and logs the rest.
 
     Returns:
@@ -105,15 +103,21 @@ def load_pretrained(module, checkpoint, prefix=None, strict=True):
         state_dict = OrderedDict((k[len(prefix):], v) for k, v in state_dict.items()
                                  if k.startswith(prefix))
     name = type(module).__name__
+    own = module.state_dict()
+    recognised = None
+    if not meta and not any(k in state_dict for k in own):
+        recognised = recognise(state_dict, checkpoint)
+        if recognised is not None:
+            _, meta, state_dict = recognised
     if meta.get('backbone'):
         differences = architecture_differences(module.architecture, meta['backbone'])
         if differences:
+            made = (f'holds {recognised[0]} weights of {meta["backbone"]}'
+                    if recognised else f'was converted for {meta["backbone"]}')
             raise ValueError(
-                f'{checkpoint} was converted for {meta["backbone"]}, which is not '
-                f'this {name}: {"; ".join(differences)}. Set these arguments in '
-                'the backbone (and shared head) config, or convert weights for '
-                'this architecture')
-    own = module.state_dict()
+                f'{checkpoint} {made}, which is not this {name}: '
+                f'{"; ".join(differences)}. Set these arguments in the backbone '
+                '(and shared head) config, or use weights of this architecture')
     missing = [k for k in own if k not in state_dict
                and not k.endswith('num_batches_tracked')]
     mismatched = [f'{k}: checkpoint {tuple(state_dict[k].shape)} != model '
@@ -135,6 +139,11 @@ def load_pretrained(module, checkpoint, prefix=None, strict=True):
     loaded = {k: v for k, v in state_dict.items()
               if k in own and v.shape == own[k].shape}
     module.load_state_dict(loaded, strict=False)
-    print_log(f'{name}: {len(loaded)} of {len(own)} tensors loaded from '
-              f'{checkpoint}', logger='current')
+    # BN's num_batches_tracked is not counted: some sources do not save it.
+    counted = [k for k in own if not k.endswith('num_batches_tracked')]
+    how = (f'recognised {recognised[0]} {meta["backbone"]}, converted, '
+           if recognised else '')
+    print_log(f'{name}: {checkpoint}: {how}loaded '
+              f'{sum(k in loaded for k in counted)} of {len(counted)} tensors',
+              logger='current')
     return meta

@@ -48,6 +48,8 @@ def write_shapes_config(path, data_root, base=DEMO_CONFIG):
     ``path``, a config file that tools/train.py and tools/test.py take (or a
     base for settings of a run, e.g. the smoke reproduction's)."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    if '::' not in base:  # a file: _base_ is read relative to ``path``
+        base = osp.abspath(base)
     write_text_atomically(path, SHAPES_CONFIG.format(
         base=base, data=data_root, classes=SHAPE_CLASSES,
         num_classes=len(SHAPE_CLASSES)))

@@ -175,11 +175,13 @@ def run_cell(cell, work_root, gpus=1, smoke_data=None):
     if smoke_data is not None:
         config = smoke_config(cell, work_dir, smoke_data)
     else:
-        missing = [c for c in pretrained_checkpoints(config) if not osp.isfile(c)]
+        # URLs and model-zoo names download on first use
+        missing = [c for c in pretrained_checkpoints(config)
+                   if '://' not in c and not osp.isfile(c)]
         if missing:
-            raise FileNotFoundError(f'{cell.name} needs {missing}: convert the '
-                                    'ImageNet weights with tools/convert_weights.py '
-                                    '(README, "ImageNet weights")')
+            raise FileNotFoundError(f'{cell.name} needs {missing}: download the '
+                                    'published ImageNet weights there (README, '
+                                    '"ImageNet weights")')
     train, test = _tool_commands(config, work_dir, gpus)
     log_path = osp.join(work_dir, 'reproduce.log')
     _run(train, log_path)

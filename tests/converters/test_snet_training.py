@@ -82,3 +82,21 @@ def test_other_layouts_are_refused(tmp_path):
     torch.save({'state_dict': {'features.0.weight': torch.zeros(1)}}, path)
     with pytest.raises(ValueError, match='not a ThunderNet snet-training checkpoint'):
         convert_checkpoint('thundernet', str(path))
+
+
+def test_published_file_loads_by_init_cfg_as_it_is(official_snet146, tmp_path):
+    """No conversion step: the official file in init_cfg is recognised and
+    converted in memory, the same tensors as the converted file's."""
+    _, path = official_snet146
+    dst = str(tmp_path / 'snet146.pth')
+    save_converted(convert_checkpoint('thundernet', path), 'thundernet', dst)
+    loaded = []
+    for checkpoint in (path, dst):
+        backbone = MODELS.build(dict(type='SNet', arch=146, init_cfg=dict(
+            type='Pretrained', checkpoint=checkpoint)))
+        backbone.init_weights()
+        loaded.append(backbone)
+    for key, value in loaded[1].state_dict().items():
+        assert torch.equal(loaded[0].state_dict()[key], value), key
+    assert loaded[0].pretrained_meta == loaded[1].pretrained_meta
+    assert loaded[0].pretrained_meta['source'] == 'thundernet'

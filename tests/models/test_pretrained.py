@@ -3,6 +3,7 @@ what each module owns, silent about the other side of the C4 split, and
 checked against the metadata of converted files."""
 import logging
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -11,6 +12,8 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
+from shufflenet_det.converters import (DATA_PREPROCESSORS, convert_checkpoint,
+                                       save_converted)
 from helpers import C4_CONFIGS, ROOT, c4_detector, full_backbone, write_converted
 
 
@@ -53,10 +56,13 @@ def test_c4_backbone_and_head_compute_the_full_backbone(config, source, tmp_path
 
 
 def test_prefixed_keys_without_prefix_fail_and_name_the_prefix(tmp_path):
+    """An mmdet detector's checkpoint (backbone and neck keys) is no
+    published ImageNet layout: without the prefix it fails naming it."""
     model = full_backbone(dict(type='ShuffleNetV1', groups=3, widen_factor=0.5))
     path = str(tmp_path / 'mmdet.pth')
-    torch.save(dict(state_dict={f'backbone.{k}': v
-                                for k, v in model.state_dict().items()}), path)
+    state = {f'backbone.{k}': v for k, v in model.state_dict().items()}
+    torch.save(dict(state_dict=dict(state, **{'neck.conv.weight': torch.zeros(1)})),
+               path)
     init_cfg = dict(type='Pretrained', checkpoint=path)
     backbone = MODELS.build(dict(type='ShuffleNetV1', groups=3, widen_factor=0.5,
                                  init_cfg=init_cfg))
@@ -72,13 +78,13 @@ def test_prefixed_keys_without_prefix_fail_and_name_the_prefix(tmp_path):
         torch.testing.assert_close(backbone.state_dict()[key], value, msg=key)
 
 
-def test_unconverted_torchvision_file_fails_and_says_convert(tmp_path):
-    import torchvision
-    path = str(tmp_path / 'shufflenet_v2_x1_0.pth')
-    torch.save(torchvision.models.shufflenet_v2_x1_0().state_dict(), path)
+def test_file_of_no_known_layout_fails_and_lists_the_sources(tmp_path):
+    path = str(tmp_path / 'resnet.pth')
+    torch.save({'layer1.0.conv1.weight': torch.zeros(64, 64, 3, 3)}, path)
     _, detector = c4_detector(C4_CONFIGS[1][0], path)
     with pytest.raises(ValueError, match=r'none of its keys is in this project.s '
-                       r'layout: convert it with tools/convert_weights.py'):
+                       r'layout or in that of a recognised source \(torchvision, '
+                       r'mmpretrain, megvii, timm, thundernet\)'):
         detector.init_weights()
 
 
@@ -113,3 +119,140 @@ def test_explicit_partial_loading(tmp_path):
     assert any('1 missing' in w for w in warnings_of(backbone.init_weights))
     torch.testing.assert_close(backbone.layers[0][0].depthwise_conv.conv.weight,
                                model.layers[0][0].depthwise_conv.conv.weight)
+
+
+# --- published ImageNet weights, recognised and converted in memory ---------
+
+def published_checkpoint(source, folder):
+    """(path, backbone config) of a random checkpoint saved in ``source``'s
+    published layout, by the peer's own model where it is installed."""
+    if source == 'torchvision':
+        import torchvision
+        model, cfg = (torchvision.models.shufflenet_v2_x0_5(),
+                      dict(type='ShuffleNetV2', widen_factor=0.5))
+        state = model.state_dict()  # as torchvision publishes: a bare state dict
+    elif source == 'mmpretrain':
+        from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+        cfg = dict(type='ShuffleNetV1', groups=3, widen_factor=0.5)
+        model = PRETRAIN_MODELS.build(dict(
+            type='ImageClassifier', _scope_='mmpretrain', backbone=cfg,
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(type='LinearClsHead', num_classes=1000, in_channels=480)))
+        state = dict(meta=dict(), state_dict=model.state_dict())
+    elif source == 'megvii':
+        from helpers import MegviiShuffleNet
+        model = MegviiShuffleNet([-1, 24, 240, 480, 960], group=3)
+        cfg = dict(type='ShuffleNetV1', groups=3, widen_factor=1.0)
+        state = dict(state_dict={f'module.{k}': v
+                                 for k, v in model.state_dict().items()})
+    else:
+        import timm
+        model = timm.create_model('mobilenetv1_100')
+        cfg = dict(type='MobileNetV1', widen_factor=1.0, act_cfg=dict(type='ReLU6'))
+        state = model.state_dict()
+    from helpers import randomize
+    randomize(model)
+    # Megvii's files are of 2019: torch.save's format before torch 1.6
+    path = folder / (f'{source}.pth.tar' if source == 'megvii' else f'{source}.pth')
+    torch.save(state, path, _use_new_zipfile_serialization=source != 'megvii')
+    return str(path), cfg
+
+
+def infos_of(function):
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        function()
+    finally:
+        logger.removeHandler(handler)
+    return [r.getMessage() for r in records]
+
+
+@pytest.mark.parametrize('source', ['torchvision', 'mmpretrain', 'megvii', 'timm'])
+def test_published_checkpoint_loads_as_its_converted_file(source, tmp_path):
+    """init_cfg on the file as published: recognised, converted in memory and
+    loaded strictly - the very tensors and metadata of the converted file."""
+    path, cfg = published_checkpoint(source, tmp_path)
+    direct = MODELS.build(dict(cfg, init_cfg=dict(type='Pretrained',
+                                                  checkpoint=path)))
+    logs = infos_of(direct.init_weights)
+    converted = str(tmp_path / 'converted.pth')
+    save_converted(convert_checkpoint(source, path), source, converted)
+    explicit = MODELS.build(dict(cfg, init_cfg=dict(type='Pretrained',
+                                                    checkpoint=converted)))
+    explicit.init_weights()
+    assert direct.state_dict().keys() == explicit.state_dict().keys()
+    for key, value in explicit.state_dict().items():
+        assert torch.equal(direct.state_dict()[key], value), key
+    assert direct.pretrained_meta == explicit.pretrained_meta
+    assert direct.pretrained_meta['data_preprocessor'] == DATA_PREPROCESSORS[source]
+    counted = len([k for k in direct.state_dict() if 'num_batches' not in k])
+    line = [m for m in logs if 'tensors' in m]
+    assert len(line) == 1 and re.search(
+        f'{re.escape(path)}: recognised {source} .*, converted, loaded '
+        f'{counted} of {counted} tensors$', line[0]), logs
+
+
+def test_published_checkpoint_of_another_architecture_fails_naming_both(tmp_path):
+    path, _ = published_checkpoint('torchvision', tmp_path)  # 0.5x
+    v2 = MODELS.build(dict(type='ShuffleNetV2', widen_factor=1.0,
+                           init_cfg=dict(type='Pretrained', checkpoint=path)))
+    with pytest.raises(ValueError, match=r"torchvision.pth holds torchvision weights"
+                       r" of .*'widen_factor': 0.5.*, which is not this ShuffleNetV2: "
+                       r"widen_factor: checkpoint 0.5 != model 1.0"):
+        v2.init_weights()
+    v1 = MODELS.build(dict(type='ShuffleNetV1', groups=3,
+                           init_cfg=dict(type='Pretrained', checkpoint=path)))
+    with pytest.raises(ValueError, match=r"type: checkpoint 'ShuffleNetV2' != model "
+                       r"'ShuffleNetV1'"):
+        v1.init_weights()
+
+
+def test_config_by_torchvision_name_loads_from_mmengines_cache(tmp_path, monkeypatch):
+    """The shipped v2 C4 config as it is: torchvision://shufflenet_v2_x1_0.
+    imagenet1k_v1 resolves (mmengine's table) to torchvision's file name, which
+    is read from the cache folder (TORCH_HOME) without a download; backbone
+    and C4 head compute the full torchvision-converted backbone."""
+    import torchvision
+
+    from helpers import randomize
+    config, source = C4_CONFIGS[1]
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
+    assert cfg.model.backbone.init_cfg.checkpoint == (
+        'torchvision://shufflenet_v2_x1_0.imagenet1k_v1')
+    cache = tmp_path / 'torch_home' / 'hub' / 'checkpoints'
+    cache.mkdir(parents=True)
+    theirs = randomize(torchvision.models.shufflenet_v2_x1_0())
+    torch.save(theirs.state_dict(), cache / 'shufflenetv2_x1-5666bf0f80.pth')
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch_home'))
+    detector = MODELS.build(cfg.model)
+    detector.init_weights()
+    assert detector.backbone.pretrained_meta['source'] == source
+    converted = convert_checkpoint(source,
+                                   str(cache / 'shufflenetv2_x1-5666bf0f80.pth'))
+    full = full_backbone(cfg.model.backbone)
+    full.load_state_dict(converted.state_dict)
+    x = torch.randn(1, 3, 64, 96)
+    detector.eval()
+    with torch.no_grad():
+        expected = full(x)
+        (features, ) = detector.backbone(x)
+        assert torch.equal(features, expected[1])
+        assert torch.equal(detector.roi_head.shared_head(features), expected[-1])
+
+
+def test_truncated_or_garbage_file_fails_in_init_weights_saying_what_it_is(tmp_path):
+    path, cfg = published_checkpoint('torchvision', tmp_path)
+    data = open(path, 'rb').read()
+    cases = {'truncated.pth': (data[:len(data) // 3], 'a truncated or damaged zip'),
+             'notes.pth': (b'# not weights\n', 'neither a torch.save zip archive')}
+    for name, (content, what) in cases.items():
+        (tmp_path / name).write_bytes(content)
+        backbone = MODELS.build(dict(cfg, init_cfg=dict(
+            type='Pretrained', checkpoint=str(tmp_path / name))))
+        with pytest.raises(ValueError, match=f'{name} is not a loadable PyTorch '
+                           f'checkpoint: it is {what}'):
+            backbone.init_weights()

@@ -1,9 +1,11 @@
 # Backbone through Stage3 (stride 16, 480 ch) feeds RPN and RoIAlign (14x14);
 # Stage4 (960 ch, stride 2 -> 7x7) runs per RoI. Stride <= 4 (the stem) frozen.
-# Weights: Megvii's official release, converted by tools/convert_weights.py.
+# Weights: mmpretrain's ImageNet release of this architecture (the paper's
+# ShuffleNet, as Megvii's g=3 one), downloaded and converted in memory on first
+# use; its input is the base's RGB ImageNet mean/std.
 _base_ = './faster-rcnn_c4.py'
 
-pretrained_source = 'megvii'
+pretrained_source = 'mmpretrain'
 
 backbone = dict(
     type='ShuffleNetV1',
@@ -12,10 +14,9 @@ backbone = dict(
     norm_cfg=dict(type='BN', requires_grad=False))
 pretrained = dict(
     type='Pretrained',
-    checkpoint='checkpoints/shufflenet-v1-1x-g3_imagenet-megvii.pth')
+    checkpoint='https://download.openmmlab.com/mmclassification/v0/shufflenet_v1/'
+    'shufflenet_v1_batch1024_imagenet_20200804-5d6cec73.pth')
 model = dict(
-    # Megvii's input: BGR, 0-255, no mean/std.
-    data_preprocessor=dict(mean=[0., 0., 0.], std=[1., 1., 1.], bgr_to_rgb=False),
     backbone=dict(
         **backbone,
         num_stages=2,

@@ -1,7 +1,7 @@
 # ShuffleNet v2 1x: Stage2-3 (stride 16, 232 ch) feed RPN and RoIAlign;
 # Stage4 + Conv5 (1024 ch) run per RoI. Settings as the v1 model beside it.
-# Weights: torchvision's shufflenet_v2_x1_0, converted by
-# tools/convert_weights.py (input: RGB, ImageNet mean/std, as in the base).
+# Weights: torchvision's shufflenet_v2_x1_0, downloaded and converted in memory
+# on first use (input: RGB, ImageNet mean/std, as in the base).
 _base_ = './faster-rcnn_c4.py'
 
 pretrained_source = 'torchvision'
@@ -12,7 +12,7 @@ backbone = dict(
     norm_cfg=dict(type='BN', requires_grad=False))
 pretrained = dict(
     type='Pretrained',
-    checkpoint='checkpoints/shufflenet-v2-1x_imagenet-torchvision.pth')
+    checkpoint='torchvision://shufflenet_v2_x1_0.imagenet1k_v1')
 model = dict(
     backbone=dict(
         **backbone,

@@ -3,7 +3,7 @@ _base_ = './faster-rcnn_shufflenet-v2-1x_c4.py'
 
 pretrained = dict(
     type='Pretrained',
-    checkpoint='checkpoints/shufflenet-v2-2x_imagenet-torchvision.pth')
+    checkpoint='torchvision://shufflenet_v2_x2_0.imagenet1k_v1')
 model = dict(
     backbone=dict(widen_factor=2.0, init_cfg=pretrained),
     rpn_head=dict(in_channels=488),

@@ -27,10 +27,10 @@ model = dict(
         out_indices=(1, 2),  # C4 (Stage3, stride 16), C5 (Stage4, stride 32)
         frozen_stages=-1,  # nothing frozen, BN trains (official code)
         norm_eval=False,
-        # tools/convert_weights.py thundernet snet146-300000.pth.tar <this file>
+        # The official file as published (weights/ of qinzheng93/ThunderNet),
+        # recognised and converted in memory.
         init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/snet146_imagenet-thundernet.pth')),
+            type='Pretrained', checkpoint='checkpoints/snet146-300000.pth.tar')),
     neck=dict(type='CEM', in_channels=[264, 528], out_channels=245),
     rpn_head=dict(
         type='LightRPNHead',
