@@ -59,3 +59,26 @@ def c4_model(tmp_path_factory):
                    *[f'{key}={value}' for key, value in TOP_K.items()])
     assert 'input [1, 3, 160, 224]' in log
     return model, onnx_file
+
+
+THUNDERNET_CONFIG = osp.join(ROOT, 'configs', 'demo', 'thundernet_snet146_shapes.py')
+
+
+@pytest.fixture(scope='session')
+def thundernet_model(tmp_path_factory):
+    """A randomly initialised ThunderNet SNet146 (the demo config) and its
+    export through tools/export_onnx.py at its 256x256 input."""
+    from mmdet.apis import init_detector
+    from mmengine.config import Config
+    root = tmp_path_factory.mktemp('thundernet')
+    cfg = Config.fromfile(THUNDERNET_CONFIG)
+    cfg.merge_from_dict(TOP_K)
+    torch.manual_seed(0)
+    model = randomise_batch_norm(init_detector(cfg, None, device='cpu'))
+    checkpoint = str(root / 'random.pth')
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    onnx_file = str(root / 'thundernet.onnx')
+    log = run_tool('tools/export_onnx.py', THUNDERNET_CONFIG, checkpoint, onnx_file,
+                   '--cfg-options', *[f'{key}={value}' for key, value in TOP_K.items()])
+    assert 'input [1, 3, 256, 256]' in log
+    return model, onnx_file

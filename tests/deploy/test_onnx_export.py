@@ -1,6 +1,7 @@
 """ONNX export (shufflenet_det.deploy.onnx_export, tools/export_onnx.py):
 backbones with both torch.onnx exporters and whole detectors, checked in
 ONNX Runtime against PyTorch."""
+import importlib.util
 import warnings
 
 import numpy as np
@@ -82,6 +83,31 @@ def test_c4_detector_export_matches_pytorch(c4_model):
     assert len(actual['scores']) == len(expected['scores']) == 50
     assert match_rate(actual, expected) >= 0.95
     assert match_rate(expected, actual) >= 0.95
+
+
+def test_thundernet_export_matches_pytorch_in_both_engines(thundernet_model):
+    """One graph of standard operators (PSRoIAlign as RoiAlign + Gather);
+    ONNX Runtime's and OpenVINO's boxes are mmdet's."""
+    import onnx
+
+    from shufflenet_det.deploy import openvino_model
+    model, onnx_file = thundernet_model
+    graph = onnx.load(onnx_file).graph
+    assert all(not node.domain for node in graph.node)  # no custom operator
+    operators = {node.op_type for node in graph.node}
+    assert {'RoiAlign', 'Gather', 'NonMaxSuppression'} <= operators
+    generator = torch.Generator().manual_seed(1)
+    image = torch.rand(1, 3, 256, 256, generator=generator) * 255
+    expected = pytorch_predict(model, image)
+    assert len(expected['scores']) == 50
+    dets, labels = run_onnx(onnx_file, image)
+    engines = {'onnxruntime': (dets, labels)}
+    if importlib.util.find_spec('openvino'):
+        engines['openvino'] = tuple(openvino_model(onnx_file)(image.numpy()).values())
+    for engine, (dets, labels) in engines.items():
+        actual = dict(bboxes=dets[0, :, :4], scores=dets[0, :, 4], labels=labels[0])
+        assert match_rate(actual, expected) >= 0.95, engine
+        assert match_rate(expected, actual) >= 0.95, engine
 
 
 def test_export_refuses_what_it_cannot_reproduce(c4_model):
