@@ -127,8 +127,13 @@ def silence_rpn(detector):
     alike and stays as it is, so the RPN's NMS does the same work for
     detectors with the same anchors. An untrained RPN's random scores make
     NMS keep from 200 to 6000 boxes depending on the model, where a trained
-    one keeps its ``max_per_img`` on any real image."""
-    for conv in (detector.rpn_head.rpn_cls, detector.rpn_head.rpn_reg):
+    one keeps its ``max_per_img`` on any real image. An mmdet detector or a
+    torchvision one (``detector.rpn.head``)."""
+    if hasattr(detector, 'rpn_head'):
+        convs = (detector.rpn_head.rpn_cls, detector.rpn_head.rpn_reg)
+    else:
+        convs = (detector.rpn.head.cls_logits, detector.rpn.head.bbox_pred)
+    for conv in convs:
         nn.init.zeros_(conv.weight)
         nn.init.zeros_(conv.bias)
     return detector
@@ -138,22 +143,37 @@ def detector_stage_latency(detectors, repeats=5, warmup=1):
     """ms per stage of two-stage detectors' inference, interleaved.
 
     ``detectors`` maps a name to ``(model, data)``: the model and a data
-    preprocessor's output for one image. The stages are those of mmdet's
+    preprocessor's output for one image; or to a function of nothing (a
+    whole model, an ONNX runner), timed in ``total`` only, interleaved with
+    the others. The stages are those of mmdet's
     ``TwoStageDetector.predict``: backbone (+ neck), RPN (head and
-    proposals), RoI head. Returns, per name, lists of ms per stage and in
-    ``total``, and the number of proposals the RoI head got.
+    proposals; ThunderNet's with its SAM), RoI head. Returns, per name,
+    lists of ms per stage and in ``total``, and the number of proposals the
+    RoI head got.
     """
-    times = {name: dict(backbone=[], rpn=[], roi_head=[], total=[])
-             for name in detectors}
+    times = {name: dict(total=[]) if callable(entry) else
+             dict(backbone=[], rpn=[], roi_head=[], total=[])
+             for name, entry in detectors.items()}
     counts = {}
     with torch.inference_mode():
         for round_ in range(warmup + repeats):
-            for name, (model, data) in detectors.items():
+            for name, entry in detectors.items():
+                if callable(entry):
+                    start = clock()
+                    entry()
+                    if round_ >= warmup:
+                        times[name]['total'].append(1000 * (clock() - start))
+                    continue
+                model, data = entry
                 inputs, samples = data['inputs'], data['data_samples']
                 start = clock(inputs.is_cuda)
                 features = model.extract_feat(inputs)
                 after_backbone = clock(inputs.is_cuda)
-                proposals = model.rpn_head.predict(features, samples, rescale=False)
+                if hasattr(model, 'propose'):  # ThunderNet: the RoI head reads SAM's
+                    proposals, features = model.propose(features, samples)
+                else:
+                    proposals = model.rpn_head.predict(features, samples,
+                                                       rescale=False)
                 after_rpn = clock(inputs.is_cuda)
                 model.roi_head.predict(features, proposals, samples, rescale=True)
                 end = clock(inputs.is_cuda)

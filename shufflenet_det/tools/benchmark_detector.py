@@ -1,11 +1,15 @@
-"""Per-image inference time of the Table 7 detectors (C4 at 300 and 600) and
-the FPN ones, ShuffleNet vs MobileNet v1 1.0, on the same image, in PyTorch
-(eager and with optimize_for_inference, 'fast'; backbone + neck, RPN and
-RoI head separately) and exported to ONNX in ONNX Runtime and OpenVINO (the
-whole graph), one process per engine. Random weights with a silenced RPN
-(``silence_rpn``): every detector with the same anchors does the same RPN
-and RoI-head work (``tools/benchmark_detector.py``)."""
+"""Per-image inference time of the Table 7 detectors (C4 at 300 and 600), the
+FPN ones and ThunderNet, ShuffleNet vs MobileNet v1 1.0 and vs what CPU users
+pick instead (torchvision's ``fasterrcnn_mobilenet_v3_large_320_fpn``), on
+the same image, each resized by its own rule, in PyTorch (eager and with
+optimize_for_inference, 'fast'; backbone + neck, RPN and RoI head
+separately; torchvision's eager, whole) and exported to ONNX in ONNX Runtime
+and OpenVINO (the whole graph), one process per engine. Random weights with a
+silenced RPN (``silence_rpn``): every detector with the same anchors does the
+same RPN and RoI-head work. Whole-detector conv + FC mult-adds are counted
+on the exported graph's forward (``tools/benchmark_detector.py``)."""
 import argparse
+import copy
 import functools
 import glob
 import os.path as osp
@@ -17,79 +21,145 @@ from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
+from torch import Tensor, nn
 
-from ..deploy import export_detector
+from ..deploy import ExportableFasterRCNN, export_detector, export_module
 from ..paths import config_path, resource_root
-from .benchmark import (add_run_arguments, detector_stage_latency, engines_to_run,
-                        in_own_process, latency_rounds, onnx_runner, prepare,
-                        silence_rpn, spread)
+from .benchmark import (add_run_arguments, conv_mult_adds, detector_stage_latency,
+                        engine_of, engines_to_run, in_own_process, onnx_runner,
+                        prepare, silence_rpn, spread)
 
 CONFIG_DIR = osp.join(resource_root(), 'configs')
+# What CPU users pick instead: torchvision's builder, run as its users do.
+TORCHVISION = 'torchvision:fasterrcnn_mobilenet_v3_large_320_fpn'
 DEFAULT_CONFIGS = sorted(
     osp.relpath(path, CONFIG_DIR)
-    for pattern in ('*/*c4-1x_coco-*.py', '*/*fpn-1x_coco-600.py')
+    for pattern in ('*/*c4-1x_coco-*.py', '*/*fpn-1x_coco-600.py',
+                    'thundernet/thundernet_snet*.py')
     for path in glob.glob(osp.join(CONFIG_DIR, pattern))
-    if 'shufflenet_v2' not in path or 'fpn' in path)
+    if 'shufflenet_v2' not in path or 'fpn' in path) + [TORCHVISION]
 BASELINE = 'mobilenet-v1-1.0'
-# the speed target: (config, reference config, at most), best engine each
-TARGET = ('shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py',
-          'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-600.py', 0.6)
+SNET146 = 'thundernet/thundernet_snet146_cem-80e_coco-320.py'
+# the speed targets: (model, reference, at most), best engine each
+TARGETS = (
+    ('shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py',
+     'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-600.py', 0.6),
+    (SNET146, TORCHVISION, 0.35),
+    ('thundernet/thundernet_snet49_cem-80e_coco-320.py', TORCHVISION, 0.2),
+    (SNET146, 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py', 0.1),
+)
+# Published COCO box AP (val2017 for torchvision and Table 7's minival,
+# test-dev for ThunderNet; ThunderNet SNet535's is unverified), for the plot.
+PUBLISHED_AP = {
+    'thundernet/thundernet_snet49_cem-80e_coco-320.py': 19.1,
+    SNET146: 23.6,
+    'thundernet/thundernet_snet535_cem-80e_coco-320.py': 28.0,
+    'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py': 14.5,
+    'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py': 19.8,
+    'shufflenet_v1/faster-rcnn_shufflenet-v1-2x-g3_c4-1x_coco-300.py': 18.7,
+    'shufflenet_v1/faster-rcnn_shufflenet-v1-2x-g3_c4-1x_coco-600.py': 25.0,
+    'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300.py': 16.4,
+    'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-600.py': 19.8,
+    TORCHVISION: 22.8,
+}
 STAGES = ('backbone', 'rpn', 'roi_head')
 # mmengine imports pkg_resources once per config file it reads
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
 
-def resize_scale(cfg):
-    """The (long, short) scale of the config's test-time Resize."""
+def resized(image_size, cfg):
+    """(h, w) of an ``image_size`` image after the config's test-time Resize:
+    kept aspect ratio within its (w, h) scale, or exactly that scale."""
     for step in cfg.test_dataloader.dataset.pipeline:
         if step['type'] == 'Resize':
-            return step['scale']
+            if not step.get('keep_ratio', False):
+                return tuple(step['scale'][::-1])
+            width, height = mmcv.rescale_size(image_size[::-1], step['scale'])
+            return height, width
     raise ValueError('the config has no Resize step in its test pipeline')
+
+
+class TorchvisionDetector(nn.Module):
+    """A torchvision detection model as its users run it (its own resize
+    and normalisation inside), on one ``[1, 3, H, W]`` RGB image in [0, 1]:
+    boxes, scores, labels. Also the module its ONNX export traces."""
+
+    def __init__(self, name: str):
+        super().__init__()
+        import torchvision
+        builder = getattr(torchvision.models.detection, name.split(':', 1)[1])
+        self.model = silence_rpn(builder(weights=None, weights_backbone=None)).eval()
+
+    def forward(self, image: Tensor):
+        (result, ) = self.model(list(image))
+        return result['boxes'], result['scores'], result['labels']
+
+    def input_shape(self, image: Tensor):
+        """(H, W) of the batch its transform makes (resized, padded)."""
+        return tuple(self.model.transform(list(image))[0].tensors.shape[-2:])
 
 
 def one_image(model, cfg, image_size):
     """``image_size`` (h, w) resized as the config's test pipeline would,
     through the model's data preprocessor."""
-    width, height = mmcv.rescale_size(image_size[::-1], resize_scale(cfg))
+    height, width = resized(image_size, cfg)
     packed = demo_mm_inputs(batch_size=1, image_shapes=[(3, height, width)],
                             num_items=[1])
     return model.data_preprocessor(packed, training=False)
 
 
+def torchvision_call(name, engine, image_size, threads):
+    """(eager call or ONNX runner, TorchvisionDetector) of torchvision
+    detector ``name`` on one random ``image_size`` image."""
+    model = TorchvisionDetector(name)
+    image = torch.rand(1, 3, *image_size)
+    if engine == 'torch':
+        return functools.partial(prepare(model, 'eager'), image), model
+    runner = onnx_runner(functools.partial(export_module, model, image), engine,
+                         threads)
+    return functools.partial(runner, image.numpy()), model
+
+
 def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
-                   device):
+                   device, counted=()):
     """In one process (see ``in_own_process``): per (config, runs as), the
-    ms of every round per stage (only ``total`` in an ONNX engine), the
-    proposals the RoI head got (torch) and the input shape (resized,
-    padded)."""
+    ms of every round per stage (only ``total`` in an ONNX engine and for
+    torchvision's), the proposals the RoI head got (torch) and the input
+    shape (resized, padded); and the GMAC of the models not ``counted`` yet
+    (of the graph the ONNX engines run)."""
     torch.set_num_threads(threads)
     register_all_modules()
-    detectors, runners, info = {}, {}, {}
+    calls, info, gmacs = {}, {}, {}
     for config in configs:
-        cfg = Config.fromfile(config_path(config))
-        # init_weights() not called: no checkpoints
-        model = silence_rpn(MODELS.build(cfg.model)).to(device).eval()
-        data = one_image(model, cfg, image_size)
-        shape = tuple(data['inputs'].shape[-2:])
-        if engine == 'torch':
-            for mode in modes:
-                detectors[(config, mode)] = (prepare(model, mode), data)
-                info[(config, mode)] = dict(shape=shape)
+        if config.startswith('torchvision:'):
+            call, model = torchvision_call(config, engine, image_size, threads)
+            calls[(config, 'eager' if engine == 'torch' else engine)] = call
+            image = torch.zeros(1, 3, *image_size)
+            shape, graph = model.input_shape(image), model
         else:
-            # the file tools/export_onnx.py writes, on a BGR 0-255 image
-            runner = onnx_runner(functools.partial(export_detector, model, shape),
-                                 engine, threads)
-            image = (torch.rand(1, 3, *shape) * 255).numpy()
-            runners[(config, engine)] = functools.partial(runner, image)
-            info[(config, engine)] = dict(shape=shape)
-    if engine == 'torch':
-        times, counts = detector_stage_latency(detectors, repeats, warmup)
-        for key, count in counts.items():
-            info[key]['proposals'] = count
-    else:
-        times = {key: dict(total=ms) for key, ms in
-                 latency_rounds(runners, repeats, warmup).items()}
-    return times, info
+            cfg = Config.fromfile(config_path(config))
+            # init_weights() not called: no checkpoints
+            model = silence_rpn(MODELS.build(cfg.model)).to(device).eval()
+            data = one_image(model, cfg, image_size)
+            shape = tuple(data['inputs'].shape[-2:])
+            image = torch.zeros(1, 3, *shape)
+            graph = ExportableFasterRCNN(copy.deepcopy(model), shape)
+            if engine == 'torch':
+                calls.update({(config, mode): (prepare(model, mode), data)
+                              for mode in modes})
+            else:  # the file tools/export_onnx.py writes, on a BGR 0-255 image
+                runner = onnx_runner(functools.partial(export_detector, model, shape),
+                                     engine, threads)
+                calls[(config, engine)] = functools.partial(
+                    runner, (torch.rand(1, 3, *shape) * 255).numpy())
+        info.update({key: dict(shape=shape) for key in calls if key[0] == config})
+        if config not in counted:
+            with torch.no_grad():
+                gmacs[config] = conv_mult_adds(graph, image.shape[-2:])
+    times, counts = detector_stage_latency(calls, repeats, warmup)
+    for key, count in counts.items():
+        info[key]['proposals'] = count
+    return times, info, gmacs
 
 
 def group_of(config):
@@ -108,13 +178,19 @@ def fastest_baselines(totals):
     return best
 
 
-def print_table(times, info, totals, args):
+def label(config):
+    """A model's name in the tables: its config's file name, or torchvision's."""
+    return config.split(':', 1)[1] if ':' in config else osp.basename(config)[:-3]
+
+
+def print_table(times, info, totals, gmacs, args):
     print(f'{args.device}, threads {args.threads}, one {args.image_size[0]}x'
-          f'{args.image_size[1]} image resized by each config, {args.repeats} rounds '
-          f'after {args.warmup} warm-up; stage columns are medians\n\n'
-          '| config | runs as | input | proposals | backbone ms | RPN ms | '
+          f'{args.image_size[1]} image resized by each model\'s own rule, '
+          f'{args.repeats} rounds after {args.warmup} warm-up; stage columns are '
+          'medians; GMAC: conv + FC mult-adds of the whole detector\n\n'
+          '| model | runs as | input | GMAC | proposals | backbone ms | RPN ms | '
           'RoI head ms | total ms min / median / max | ratio to fastest '
-          'MobileNet v1 1.0 |\n|---|---|---|---|---|---|---|---|---|')
+          'MobileNet v1 1.0 |\n|---|---|---|---|---|---|---|---|---|---|')
     baselines = fastest_baselines(totals)
     for (config, run_as), stages in times.items():
         shape = info[(config, run_as)]['shape']
@@ -124,48 +200,101 @@ def print_table(times, info, totals, args):
         low, median, high = totals[(config, run_as)]
         ratio = median / baselines[group_of(config)] if group_of(
             config) in baselines else None
-        print(f'| {osp.basename(config)[:-3]} | {run_as} | {shape[0]}x{shape[1]} | '
-              f'{proposals} | {" | ".join(columns)} | {low:.1f} / {median:.1f} / '
-              f'{high:.1f} | {"-" if ratio is None else f"{ratio:.2f}"} |')
+        print(f'| {label(config)} | {run_as} | {shape[0]}x{shape[1]} | '
+              f'{gmacs[config]:.2f} | {proposals} | {" | ".join(columns)} | '
+              f'{low:.1f} / {median:.1f} / {high:.1f} | '
+              f'{"-" if ratio is None else f"{ratio:.2f}"} |')
 
 
-def print_target(totals):
-    config, reference, target = TARGET
-    best = {name: min((median for (c, _), (_, median, _) in totals.items()
-                       if c == name), default=None) for name in (config, reference)}
-    label = (f'{osp.basename(config)[:-3]} / {osp.basename(reference)[:-3]}, '
-             'best engine each')
-    if None in best.values():
-        print(f'\ntarget: {label}: not measured')
-        return
-    ratio = best[config] / best[reference]
-    verdict = 'met' if ratio <= target else 'MISSED'
-    print(f'\ntarget: {label}: {ratio:.2f} (target <= {target:.2f}) {verdict}')
+def best_engine(totals, config):
+    """(runs as, median ms) of ``config``'s fastest way to run, or None."""
+    return min(((run_as, median) for (c, run_as), (_, median, _) in totals.items()
+                if c == config), key=lambda item: item[1], default=None)
+
+
+def print_targets(totals):
+    print()
+    for config, reference, target in TARGETS:
+        name = f'{label(config)} / {label(reference)}, best engine each'
+        best, base = best_engine(totals, config), best_engine(totals, reference)
+        if best is None or base is None:
+            print(f'target: {name}: not measured')
+            continue
+        ratio = best[1] / base[1]
+        verdict = 'met' if ratio <= target else 'MISSED'
+        print(f'target: {name} ({best[0]} {best[1]:.1f} ms / {base[0]} '
+              f'{base[1]:.1f} ms): {ratio:.2f} (target <= {target:.2f}) {verdict}')
+
+
+def plot(totals, path):
+    """Best-engine median ms (bars: min to max) against published COCO AP."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for config, ap in PUBLISHED_AP.items():
+        best = best_engine(totals, config)
+        if best is None:
+            continue
+        low, median, high = totals[(config, best[0])]
+        family = 'torchvision' if ':' in config else config.split('/')[0]
+        ax.errorbar(median, ap, xerr=[[median - low], [high - median]], capsize=3,
+                    fmt={'thundernet': 'o', 'torchvision': 's'}.get(family, '^'))
+        ax.annotate(f'{label(config)} ({engine_of(best[0])})', (median, ap),
+                    fontsize=7, xytext=(4, 3), textcoords='offset points')
+    ax.set(xscale='log', xlabel='ms per image, best engine (median; bars min-max)',
+           ylabel='COCO box AP, published (not measured here)')
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS,
-                        help='paths under configs/ (default: Table 7 C4 + FPN)')
+                        help='paths under configs/, or torchvision:<detection '
+                        'builder> (default: Table 7 C4, FPN, ThunderNet and '
+                        f'{TORCHVISION})')
     add_run_arguments(parser, repeats=5, warmup=1)
     parser.add_argument('--image-size', type=int, nargs=2, default=(480, 640),
                         metavar=('H', 'W'), help='before the test-time resize')
     parser.add_argument('--modes', nargs='+', default=['eager', 'fast'],
-                        choices=['eager', 'fast'], help='how PyTorch runs them')
+                        choices=['eager', 'fast'], help='how PyTorch runs ours')
+    parser.add_argument('--plot', help='also draw latency against published COCO '
+                        'AP to this PNG')
     args = parser.parse_args()
     for config in args.configs:
         try:
-            config_path(config)
-        except FileNotFoundError as error:
+            check_model_name(config)
+        except (FileNotFoundError, ValueError) as error:
             parser.error(str(error))
-    times, info = {}, {}
+    times, info, gmacs = {}, {}, {}
     for engine in engines_to_run(parser, args):
-        engine_times, engine_info = in_own_process(
+        engine_times, engine_info, engine_gmacs = in_own_process(
             time_detectors, engine, args.configs, tuple(args.modes),
             tuple(args.image_size), args.threads, args.repeats, args.warmup,
-            args.device)
+            args.device, tuple(gmacs))
         times.update(engine_times)
         info.update(engine_info)
+        gmacs.update(engine_gmacs)
     totals = {key: spread(stages['total']) for key, stages in times.items()}
-    print_table(times, info, totals, args)
-    print_target(totals)
+    print_table(times, info, totals, gmacs, args)
+    print_targets(totals)
+    if args.plot:
+        plot(totals, args.plot)
+        print(f'plot: {args.plot}')
+
+
+def check_model_name(config):
+    """A config under configs/ or a torchvision detection builder, else a
+    FileNotFoundError / ValueError naming it and what is allowed."""
+    if not config.startswith('torchvision:'):
+        config_path(config)
+        return
+    import torchvision
+    name = config.split(':', 1)[1]
+    builders = [n for n in dir(torchvision.models.detection)
+                if n.startswith('fasterrcnn_')]
+    if name not in builders:
+        raise ValueError(f'{config}: torchvision has no such detection model; '
+                         f'allowed: torchvision:' + ', torchvision:'.join(builders))

@@ -24,6 +24,8 @@ from helpers import ROOT, randomise_batch_norm
 
 C4_300 = ['shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py',
           'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300.py']
+THUNDERNET = 'thundernet/thundernet_snet146_cem-80e_coco-320.py'
+TORCHVISION = 'torchvision:fasterrcnn_mobilenet_v3_large_320_fpn'
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -137,12 +139,13 @@ def table_rows(stdout, prefix):
             for line in stdout.splitlines() if line.startswith(f'| {prefix}')]
 
 
-def test_benchmark_detector_cli_compares_engines_with_mobilenet():
+def test_benchmark_detector_cli_compares_engines_with_mobilenet_and_torchvision(
+        tmp_path):
     engines = ['torch', 'onnxruntime', 'openvino']
     code, stdout, stderr = run_benchmark(
-        'benchmark_detector.py', *C4_300, '--repeats', '2', '--warmup', '0',
-        '--modes', 'fast', '--image-size', '120', '160', '--threads', '1',
-        '--engine', *engines)
+        'benchmark_detector.py', *C4_300, THUNDERNET, TORCHVISION, '--repeats', '2',
+        '--warmup', '0', '--modes', 'fast', '--image-size', '120', '160',
+        '--threads', '1', '--engine', *engines, '--plot', str(tmp_path / 'd.png'))
     assert code == 0, stderr[-3000:]
     ran = [engine for engine in engines if engine not in missing_engines(engines)]
     rows = table_rows(stdout, 'faster-rcnn')
@@ -156,13 +159,37 @@ def test_benchmark_detector_cli_compares_engines_with_mobilenet():
     # PyTorch: stages and the proposals the RoI head got; ONNX: the graph
     for row in rows:
         torch_row = row[1] == 'fast'
-        assert (row[3] == '300') == torch_row and (row[4] != '-') == torch_row
-        low, median, high = (float(ms) for ms in row[7].split(' / '))
+        assert (row[4] == '300') == torch_row and (row[5] != '-') == torch_row
+        low, median, high = (float(ms) for ms in row[8].split(' / '))
         assert 0 < low <= median <= high
-    ratios = [(row[0], float(row[8])) for row in rows]
+    ratios = [(row[0], float(row[9])) for row in rows]
     assert min(ratio for name, ratio in ratios if 'mobilenet' in name) == 1.0
     assert all(ratio > 0 for _, ratio in ratios)
-    assert 'target: faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600' in stdout
+    # ThunderNet at its 320x320 with 200 proposals, torchvision's resized by
+    # its own transform (short side 320, padded to 32), eager, whole
+    thundernet = table_rows(stdout, 'thundernet_snet146')
+    assert [row[1] for row in thundernet] == runs_as
+    assert {row[2] for row in thundernet} == {'320x320'}
+    assert [row[4] for row in thundernet if row[1] == 'fast'] == ['200']
+    torchvision = table_rows(stdout, 'fasterrcnn_mobilenet_v3_large_320_fpn')
+    assert [row[1] for row in torchvision] == [
+        'eager' if engine == 'torch' else engine for engine in ran]
+    assert {row[2] for row in torchvision} == {'320x448'}
+    assert all(row[5] == '-' for row in torchvision)  # no stages
+    # whole-detector mult-adds: ThunderNet's a fraction of the C4 detector's
+    gmac = {row[0]: float(row[3]) for row in rows + thundernet + torchvision}
+    assert 0.2 < gmac['thundernet_snet146_cem-80e_coco-320'] < 1.0
+    assert gmac['faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300'] > 5
+    # its box head's two FCs on 150 RoIs alone are about 2 GMAC
+    assert 2 < gmac['fasterrcnn_mobilenet_v3_large_320_fpn'] < 5
+    for target in ('faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600 / faster-rcnn_'
+                   'mobilenet-v1-1.0_c4-1x_coco-600, best engine each: not measured',
+                   'thundernet_snet146_cem-80e_coco-320 / fasterrcnn_mobilenet_v3_'
+                   'large_320_fpn, best engine each (',
+                   'thundernet_snet146_cem-80e_coco-320 / faster-rcnn_shufflenet-v1-'
+                   '1x-g3_c4-1x_coco-300, best engine each ('):
+        assert f'target: {target}' in stdout
+    assert (tmp_path / 'd.png').stat().st_size > 0
 
 
 def test_benchmark_backbone_cli_times_every_engine(tmp_path):
@@ -196,6 +223,9 @@ NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA is availabl
 
 @pytest.mark.parametrize('tool,args,message', [
     ('benchmark_detector.py', ['nowhere/x.py'], "config 'nowhere/x.py' not found"),
+    ('benchmark_detector.py', ['torchvision:fasterrcnn_nothing'],
+     'torchvision:fasterrcnn_nothing: torchvision has no such detection model; '
+     'allowed: torchvision:fasterrcnn_mobilenet_v3_large_320_fpn'),
     ('benchmark_backbone.py', ['--sizes', '480'], "size '480': allowed: HxW"),
     *[pytest.param(tool, ['--device', 'cuda'], '--device cuda: CUDA is not available',
                    marks=NO_CUDA)

@@ -79,9 +79,11 @@ class ThunderNet(TwoStageDetector):
         losses.update(self.roi_head.loss(roi_features, proposals, batch_data_samples))
         return losses
 
-    def _proposals(self, batch_inputs: Tensor, batch_data_samples: SampleList
-                   ) -> Tuple[List, Tuple[Tensor]]:
-        outs, roi_features = self.rpn_forward(self.extract_feat(batch_inputs))
+    def propose(self, x: Tuple[Tensor], batch_data_samples: SampleList
+                ) -> Tuple[List, Tuple[Tensor]]:
+        """Test-time proposals from the neck's map ``x`` (``rpn_head.predict``
+        of a ``TwoStageDetector``), and the map the RoI head reads."""
+        outs, roi_features = self.rpn_forward(x)
         img_metas = [data_sample.metainfo for data_sample in batch_data_samples]
         proposals = self.rpn_head.predict_by_feat(*outs, batch_img_metas=img_metas,
                                                   rescale=False)
@@ -89,11 +91,13 @@ class ThunderNet(TwoStageDetector):
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
-        proposals, roi_features = self._proposals(batch_inputs, batch_data_samples)
+        proposals, roi_features = self.propose(self.extract_feat(batch_inputs),
+                                               batch_data_samples)
         results = self.roi_head.predict(roi_features, proposals, batch_data_samples,
                                         rescale=rescale)
         return self.add_pred_to_datasample(batch_data_samples, results)
 
     def _forward(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> tuple:
-        proposals, roi_features = self._proposals(batch_inputs, batch_data_samples)
+        proposals, roi_features = self.propose(self.extract_feat(batch_inputs),
+                                               batch_data_samples)
         return (self.roi_head.forward(roi_features, proposals, batch_data_samples), )
