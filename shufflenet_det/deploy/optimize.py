@@ -89,3 +89,29 @@ def _refuse_training(module: nn.Module, args):
             f'{type(module).__name__} had its BatchNorm layers folded into its '
             'convolutions by optimize_for_inference (fuse_bn=True) and cannot '
             'be trained; build a new model to train')
+
+
+def densify_grouped_convs(model: nn.Module) -> nn.Module:
+    """Replace every grouped, not depthwise, 1x1 convolution of ``model`` by
+    a dense one with block-diagonal weights (zeros outside the groups): the
+    same function with ``groups`` times the multiply-adds, for engines whose
+    int8 kernels run dense 1x1 convolutions much faster than grouped ones
+    (docs/deploy.md, int8). Changes ``model`` in place and returns it."""
+    found = [(parent, name, child) for parent in model.modules()
+             for name, child in parent.named_children()
+             if type(child) is nn.Conv2d and 1 < child.groups < child.in_channels
+             and child.kernel_size == (1, 1)]
+    for parent, name, conv in found:
+        dense = nn.Conv2d(conv.in_channels, conv.out_channels, 1, conv.stride,
+                          conv.padding, conv.dilation, bias=conv.bias is not None)
+        weight = torch.zeros_like(dense.weight)
+        cin, cout = conv.in_channels // conv.groups, conv.out_channels // conv.groups
+        for group in range(conv.groups):
+            weight[group * cout:(group + 1) * cout, group * cin:(group + 1) * cin] = \
+                conv.weight[group * cout:(group + 1) * cout]
+        with torch.no_grad():
+            dense.weight.copy_(weight)
+            if conv.bias is not None:
+                dense.bias.copy_(conv.bias)
+        setattr(parent, name, dense.to(conv.weight))
+    return model
