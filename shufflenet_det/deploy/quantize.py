@@ -125,12 +125,15 @@ def quantize_model(onnx_file: str, out: str, calibration: Iterable[np.ndarray],
         raise ValueError(f'quantizer {quantizer!r} is not supported; allowed: '
                          f'{QUANTIZERS}')
     fp32 = onnx.load(onnx_file)
+    # both quantizers read constant operands (a convolution's bias, a
+    # Gather's table) from initializers only, and leave the rest fp32
+    prepared = constants_to_initializers(fp32)
     with atomic_path(out) as partial:
         if quantizer == 'onnxruntime':
-            _quantize_onnxruntime(onnx_file, partial, calibration)
+            _quantize_onnxruntime(prepared, partial, calibration)
             int8 = onnx.load(partial)
         else:
-            int8 = _quantize_nncf(fp32, calibration)
+            int8 = _quantize_nncf(prepared, calibration)
         del int8.metadata_props[:]
         int8.metadata_props.extend(fp32.metadata_props)
         int8.metadata_props.add(key=QUANTIZED_KEY,
@@ -154,27 +157,35 @@ def quantize_detector(config, onnx_file: str, out: str, calib_images: int = 100,
 
 
 def constants_to_initializers(model):
-    """A copy of ``model`` with each tensor ``Constant`` node of its main
-    graph replaced by an initializer of the same name and value."""
+    """A copy of ``model`` in which each tensor ``Constant`` node of its main
+    graph, and each ``Identity`` of an initializer (the exporter shares equal
+    tensors, e.g. the zero biases of BN layers at their initial state, that
+    way), is replaced by an initializer of the same name and value."""
     import onnx
     model = copy.deepcopy(model)
     graph = model.graph
+    initializers = {tensor.name: tensor for tensor in graph.initializer}
     kept = []
     for node in graph.node:
         if (node.op_type == 'Constant' and len(node.attribute) == 1
                 and node.attribute[0].name == 'value'):
-            tensor = onnx.TensorProto()
-            tensor.CopyFrom(node.attribute[0].t)
-            tensor.name = node.output[0]
-            graph.initializer.append(tensor)
+            value = node.attribute[0].t
+        elif node.op_type == 'Identity' and node.input[0] in initializers:
+            value = initializers[node.input[0]]
         else:
             kept.append(node)
+            continue
+        tensor = onnx.TensorProto()
+        tensor.CopyFrom(value)
+        tensor.name = node.output[0]
+        graph.initializer.append(tensor)
+        initializers[tensor.name] = tensor
     del graph.node[:]
     graph.node.extend(kept)
     return model
 
 
-def _quantize_onnxruntime(onnx_file, out, calibration):
+def _quantize_onnxruntime(model, out, calibration):
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
 
@@ -187,16 +198,13 @@ def _quantize_onnxruntime(onnx_file, out, calibration):
             batch = next(self.batches, None)
             return None if batch is None else {INPUT_NAME: batch}
 
-    quantize_static(onnx_file, out, Reader(), quant_format=QuantFormat.QDQ,
+    quantize_static(model, out, Reader(), quant_format=QuantFormat.QDQ,
                     op_types_to_quantize=list(ORT_OPS), per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
 
 
 def _quantize_nncf(model, calibration):
-    """NNCF's ONNX backend reads constant operands from initializers only:
-    the exporter's Constant nodes become initializers first."""
     import nncf
-    model = constants_to_initializers(model)
     dataset = nncf.Dataset(calibration, lambda batch: {INPUT_NAME: batch})
     return nncf.quantize(model, dataset, subset_size=len(calibration),
                          preset=nncf.QuantizationPreset.PERFORMANCE,

@@ -21,8 +21,8 @@ from mmengine.config import Config
 from ..deploy import export_detector
 from ..paths import config_path, resource_root
 from .benchmark import (add_run_arguments, detector_stage_latency, engines_to_run,
-                        in_own_process, latency_rounds, onnx_runner, prepare,
-                        silence_rpn, spread)
+                        in_own_process, is_int8, latency_rounds, onnx_run_as,
+                        onnx_runner, prepare, quantizers_to_run, silence_rpn, spread)
 
 CONFIG_DIR = osp.join(resource_root(), 'configs')
 DEFAULT_CONFIGS = sorted(
@@ -34,6 +34,8 @@ BASELINE = 'mobilenet-v1-1.0'
 # the speed target: (config, reference config, at most), best engine each
 TARGET = ('shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py',
           'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-600.py', 0.6)
+# int8 (issue 20): the ShuffleNet 600 detectors, best int8 / best fp32 at most
+INT8_TARGET = 0.6
 STAGES = ('backbone', 'rpn', 'roi_head')
 # mmengine imports pkg_resources once per config file it reads
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
@@ -57,11 +59,13 @@ def one_image(model, cfg, image_size):
 
 
 def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
-                   device):
+                   device, quantizers=(None, )):
     """In one process (see ``in_own_process``): per (config, runs as), the
     ms of every round per stage (only ``total`` in an ONNX engine), the
     proposals the RoI head got (torch) and the input shape (resized,
-    padded)."""
+    padded). An ONNX engine runs the fp32 export (``None`` in
+    ``quantizers``) and it quantized by each quantizer, calibrated on random
+    images."""
     torch.set_num_threads(threads)
     register_all_modules()
     detectors, runners, info = {}, {}, {}
@@ -77,11 +81,14 @@ def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
                 info[(config, mode)] = dict(shape=shape)
         else:
             # the file tools/export_onnx.py writes, on a BGR 0-255 image
-            runner = onnx_runner(functools.partial(export_detector, model, shape),
-                                 engine, threads)
             image = (torch.rand(1, 3, *shape) * 255).numpy()
-            runners[(config, engine)] = functools.partial(runner, image)
-            info[(config, engine)] = dict(shape=shape)
+            calibration = [(torch.rand(1, 3, *shape) * 255).numpy() for _ in range(4)]
+            for quantizer in quantizers:
+                runner = onnx_runner(functools.partial(export_detector, model, shape),
+                                     engine, threads, quantizer, calibration)
+                key = (config, onnx_run_as(engine, quantizer))
+                runners[key] = functools.partial(runner, image)
+                info[key] = dict(shape=shape)
     if engine == 'torch':
         times, counts = detector_stage_latency(detectors, repeats, warmup)
         for key, count in counts.items():
@@ -99,11 +106,12 @@ def group_of(config):
 
 
 def fastest_baselines(totals):
-    """Per group, the median ms of its fastest MobileNet v1 1.0 entry."""
+    """Per (group, int8), the median ms of its fastest MobileNet v1 1.0
+    entry of that precision."""
     best = {}
-    for (config, _), (_, median, _) in totals.items():
+    for (config, run_as), (_, median, _) in totals.items():
         if BASELINE in config:
-            group = group_of(config)
+            group = (group_of(config), is_int8(run_as))
             best[group] = min(median, best.get(group, float('inf')))
     return best
 
@@ -114,7 +122,7 @@ def print_table(times, info, totals, args):
           f'after {args.warmup} warm-up; stage columns are medians\n\n'
           '| config | runs as | input | proposals | backbone ms | RPN ms | '
           'RoI head ms | total ms min / median / max | ratio to fastest '
-          'MobileNet v1 1.0 |\n|---|---|---|---|---|---|---|---|---|')
+          'MobileNet v1 1.0 (same precision) |\n|---|---|---|---|---|---|---|---|---|')
     baselines = fastest_baselines(totals)
     for (config, run_as), stages in times.items():
         shape = info[(config, run_as)]['shape']
@@ -122,25 +130,44 @@ def print_table(times, info, totals, args):
         columns = [f'{spread(stages[s])[1]:.1f}' if s in stages else '-'
                    for s in STAGES]
         low, median, high = totals[(config, run_as)]
-        ratio = median / baselines[group_of(config)] if group_of(
-            config) in baselines else None
+        group = (group_of(config), is_int8(run_as))
+        ratio = median / baselines[group] if group in baselines else None
         print(f'| {osp.basename(config)[:-3]} | {run_as} | {shape[0]}x{shape[1]} | '
               f'{proposals} | {" | ".join(columns)} | {low:.1f} / {median:.1f} / '
               f'{high:.1f} | {"-" if ratio is None else f"{ratio:.2f}"} |')
 
 
+def best_median(totals, config, int8):
+    """The fastest median ms of ``config`` in that precision, or None."""
+    return min((median for (c, run_as), (_, median, _) in totals.items()
+                if c == config and is_int8(run_as) == int8), default=None)
+
+
 def print_target(totals):
+    """The fp32 target (TARGET), then INT8_TARGET for every ShuffleNet 600
+    detector timed in int8."""
     config, reference, target = TARGET
-    best = {name: min((median for (c, _), (_, median, _) in totals.items()
-                       if c == name), default=None) for name in (config, reference)}
+    best = {name: best_median(totals, name, False) for name in (config, reference)}
     label = (f'{osp.basename(config)[:-3]} / {osp.basename(reference)[:-3]}, '
              'best engine each')
     if None in best.values():
         print(f'\ntarget: {label}: not measured')
-        return
-    ratio = best[config] / best[reference]
-    verdict = 'met' if ratio <= target else 'MISSED'
-    print(f'\ntarget: {label}: {ratio:.2f} (target <= {target:.2f}) {verdict}')
+    else:
+        ratio = best[config] / best[reference]
+        verdict = 'met' if ratio <= target else 'MISSED'
+        print(f'\ntarget: {label}: {ratio:.2f} (target <= {target:.2f}) {verdict}')
+    for config in dict.fromkeys(c for c, run_as in totals if is_int8(run_as)):
+        if 'shufflenet' not in config or not config.endswith('-600.py'):
+            continue
+        int8, fp32 = (best_median(totals, config, int8) for int8 in (True, False))
+        label = f'{osp.basename(config)[:-3]} int8 / fp32, best engine each'
+        if fp32 is None:
+            print(f'int8 target: {label}: not measured')
+            continue
+        ratio = int8 / fp32
+        verdict = 'met' if ratio <= INT8_TARGET else 'MISSED'
+        print(f'int8 target: {label}: {ratio:.2f} (target <= {INT8_TARGET:.2f}) '
+              f'{verdict}')
 
 
 def main():
@@ -163,7 +190,7 @@ def main():
         engine_times, engine_info = in_own_process(
             time_detectors, engine, args.configs, tuple(args.modes),
             tuple(args.image_size), args.threads, args.repeats, args.warmup,
-            args.device)
+            args.device, quantizers_to_run(args))
         times.update(engine_times)
         info.update(engine_info)
     totals = {key: spread(stages['total']) for key, stages in times.items()}
