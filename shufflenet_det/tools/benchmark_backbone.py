@@ -15,7 +15,7 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
-from ..deploy import export_module
+from ..deploy import densify_grouped_convs, export_module
 from ..fileio import write_text_atomically
 from .benchmark import (ENGINES, MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
                         add_run_arguments, conv_mult_adds, engine_of, engines_to_run,
@@ -23,6 +23,7 @@ from .benchmark import (ENGINES, MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
                         onnx_runner, prepare, quantizers_to_run, spread)
 
 BASELINE = 'MobileNet v1 1.0'
+DENSE = ' dense'  # suffix of a ShuffleNet v1 run with densify_grouped_convs
 # Each returns only its last stage, as the classifiers the papers timed.
 BACKBONES = {
     **{f'ShuffleNet v1 {w:g}x g3': dict(type='ShuffleNetV1', groups=3, widen_factor=w,
@@ -58,14 +59,20 @@ INT8_TARGETS = (
 )
 
 
-def variants(engine, names, modes):
+def variants(engine, names, modes, dense=False):
     """(name, model, how it runs) to time in ``engine``: ours (``names``,
     always with the baseline) in ``modes`` or in the ONNX engine; in torch
     also our MobileNet v1 through TorchScript and the peers when installed
-    (test-only dependencies) - the candidates for the fastest MobileNet v1."""
+    (test-only dependencies) - the candidates for the fastest MobileNet v1.
+    With ``dense``, an ONNX engine also runs each ShuffleNet v1 as
+    '{name} dense' (``densify_grouped_convs``: dense 1x1 convs, no shuffle)."""
     names = list(dict.fromkeys([*names, BASELINE]))
     if engine != 'torch':
-        return [(name, MODELS.build(BACKBONES[name]), (engine, )) for name in names]
+        found = [(name, MODELS.build(BACKBONES[name]), (engine, )) for name in names]
+        return found + [
+            (f'{name}{DENSE}', densify_grouped_convs(MODELS.build(BACKBONES[name])),
+             (engine, )) for name in names if dense and 'ShuffleNetV1' in
+            BACKBONES[name]['type']]
     found = [(name, MODELS.build(BACKBONES[name]), modes) for name in names]
     if 'torchscript' not in modes:
         found.append((BASELINE, MODELS.build(BACKBONES[BASELINE]), ('torchscript', )))
@@ -87,7 +94,7 @@ def variants(engine, names, modes):
 
 
 def time_backbones(engine, names, modes, sizes, threads, repeats, warmup, device,
-                   counted=(), quantizers=(None, )):
+                   counted=(), quantizers=(None, ), dense=False):
     """In one process (see ``in_own_process``): per size, the ms of every
     round per (model, how it runs), and the GMAC per size of the models not
     ``counted`` yet (by another engine's process). An ONNX engine runs the
@@ -96,7 +103,7 @@ def time_backbones(engine, names, modes, sizes, threads, repeats, warmup, device
     them)."""
     torch.set_num_threads(threads)
     register_all_modules()
-    found = variants(engine, names, modes)
+    found = variants(engine, names, modes, dense)
     for _, model, _ in found:
         model.eval()  # some train() overrides (mmdet's MobileNetV2) return None
     gmacs = {name: [conv_mult_adds(model, size) for size in sizes]
@@ -113,8 +120,14 @@ def time_backbones(engine, names, modes, sizes, threads, repeats, warmup, device
             calls = {}
             for name, model, _ in found:
                 for quantizer in quantizers:
-                    run = onnx_runner(functools.partial(export_module, model, x),
-                                      engine, threads, quantizer, calibration)
+                    try:
+                        run = onnx_runner(functools.partial(export_module, model, x),
+                                          engine, threads, quantizer, calibration)
+                    except RuntimeError as error:  # e.g. OpenVINO on ORT's QDQ
+                        print(f'note: {name}, {onnx_run_as(engine, quantizer)}: '
+                              f'does not load ({str(error).strip().splitlines()[-1]})'
+                              ', skipped')
+                        continue
                     calls[(name, onnx_run_as(engine, quantizer))] = functools.partial(
                         run, x.numpy())
         times.append(latency_rounds(calls, repeats, warmup, cuda=x.is_cuda))
@@ -192,7 +205,8 @@ def print_int8_targets(int8, fp32):
     engine, any quantizer)."""
     print('\nint8 targets at 480x640 (best engine and quantizer each)')
     for name, reference, target in INT8_TARGETS:
-        key, ms = fastest(int8, lambda key: key[0] == name)
+        # the same network in either expression of its 1x1 convolutions
+        key, ms = fastest(int8, lambda key: key[0] in (name, f'{name}{DENSE}'))
         if reference == 'fp32':
             ref_key, reference_ms = fastest(fp32, lambda key: key[0] == name)
             label = f'{name} int8 ({key and key[1]}) / fp32 ({ref_key and ref_key[1]})'
@@ -278,6 +292,10 @@ def main():
                         help=f'our backbones to time, of: {", ".join(BACKBONES)}')
     parser.add_argument('--sizes', nargs='+', type=parse_size,
                         default=list(TABLE8_SIZES), metavar='HxW')
+    parser.add_argument('--dense-1x1', action='store_true',
+                        help="ONNX engines: also time each ShuffleNet v1 with dense "
+                        "block-diagonal 1x1 convs and its shuffle folded in ('NAME "
+                        "dense'; GMAC/s counts the dense MACs)")
     parser.add_argument('--profile', action='store_true',
                         help='also profile ShuffleNet v1 1x g3 at 480x640 (CPU)')
     parser.add_argument('--json', help='also write the figures here')
@@ -296,7 +314,7 @@ def main():
         times, engine_gmacs = in_own_process(
             time_backbones, engine, args.models, tuple(args.modes), args.sizes,
             args.threads, args.repeats, args.warmup, args.device, set(gmacs),
-            quantizers_to_run(args))
+            quantizers_to_run(args), args.dense_1x1)
         gmacs.update(engine_gmacs)
         for by_size, size_times in zip(latency, times):
             by_size.update({key: spread(ms) for key, ms in size_times.items()})

@@ -184,7 +184,7 @@ def test_benchmark_backbone_cli_times_every_engine(tmp_path):
     code, stdout, stderr = run_benchmark(
         'benchmark_backbone.py', '--models', 'ShuffleNet v1 0.5x g3', '--modes', 'fast',
         '--sizes', '64x96', '--repeats', '2', '--warmup', '0', '--threads', '1',
-        '--engine', *engines, '--precision', 'fp32', 'int8',
+        '--engine', *engines, '--precision', 'fp32', 'int8', '--dense-1x1',
         '--json', str(tmp_path / 'b.json'),
         '--plot', str(tmp_path / 'b.png'))
     assert code == 0, stderr[-3000:]
@@ -197,7 +197,8 @@ def test_benchmark_backbone_cli_times_every_engine(tmp_path):
                 ('MobileNet v1 1.0', runs_as)} <= keys
         if engine != 'torch':  # int8 beside fp32, quantized by ONNX Runtime
             assert {('ShuffleNet v1 0.5x g3', f'{engine} int8/onnxruntime'),
-                    ('MobileNet v1 1.0', f'{engine} int8/onnxruntime')} <= keys
+                    ('MobileNet v1 1.0', f'{engine} int8/onnxruntime'),
+                    ('ShuffleNet v1 0.5x g3 dense', runs_as)} <= keys
     assert ('MobileNet v1 1.0', 'torchscript') in keys
     ratios = [float(row[4]) for row in rows if row[0] != 'model']
     assert min(ratios) > 0
