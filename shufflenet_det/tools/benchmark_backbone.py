@@ -207,12 +207,13 @@ def print_int8_targets(int8, fp32):
     for name, reference, target in INT8_TARGETS:
         # the same network in either expression of its 1x1 convolutions
         key, ms = fastest(int8, lambda key: key[0] in (name, f'{name}{DENSE}'))
+        found = key[0] if key else name
         if reference == 'fp32':
             ref_key, reference_ms = fastest(fp32, lambda key: key[0] == name)
-            label = f'{name} int8 ({key and key[1]}) / fp32 ({ref_key and ref_key[1]})'
+            label = f'{found} int8 ({key and key[1]}) / fp32 ({ref_key and ref_key[1]})'
         else:
             ref_key, reference_ms = fastest(int8, lambda key: key[0] == reference)
-            label = (f'{name} int8 ({key and key[1]}) / {reference} int8 '
+            label = (f'{found} int8 ({key and key[1]}) / {reference} int8 '
                      f'({ref_key and ref_key[1]})')
         print_ratio(label, ms, reference_ms, target)
 

@@ -261,6 +261,8 @@ def test_int8_targets_compare_with_fp32_and_int8_mobilenet(capsys):
                    ('ShuffleNet v1 1x g3', 'openvino int8/nncf'): (3.0, 4.0, 5.0),
                    ('ShuffleNet v1 1x g3', 'onnxruntime int8/onnxruntime'): (
                        5.0, 6.0, 7.0),
+                   ('ShuffleNet v1 1x g3 dense', 'openvino int8/nncf'): (
+                       1.0, 2.0, 3.0),
                    ('MobileNet v1 1.0', 'onnxruntime'): (19.0, 20.0, 21.0),
                    ('MobileNet v1 1.0', 'openvino int8/onnxruntime'): (
                        7.0, 8.0, 9.0)})
@@ -268,10 +270,11 @@ def test_int8_targets_compare_with_fp32_and_int8_mobilenet(capsys):
     # the fp32 targets see fp32 entries only
     assert ('- ShuffleNet v1 1x g3 (onnxruntime) / fastest MobileNet v1: 0.50 '
             '(target <= 0.35) MISSED') in lines
-    assert ('- ShuffleNet v1 1x g3 int8 (openvino int8/nncf) / fp32 (onnxruntime): '
-            '0.40 (target <= 0.50) met') in lines
-    assert ('- ShuffleNet v1 1x g3 int8 (openvino int8/nncf) / MobileNet v1 1.0 int8 '
-            '(openvino int8/onnxruntime): 0.50 (target <= 0.40) MISSED') in lines
+    # its dense form (--dense-1x1) is the same network, the fastest here
+    assert ('- ShuffleNet v1 1x g3 dense int8 (openvino int8/nncf) / fp32 '
+            '(onnxruntime): 0.20 (target <= 0.50) met') in lines
+    assert ('- ShuffleNet v1 1x g3 dense int8 (openvino int8/nncf) / MobileNet v1 '
+            '1.0 int8 (openvino int8/onnxruntime): 0.25 (target <= 0.40) met') in lines
     assert '- ShuffleNet v2 1x int8 (None) / fp32 (None): not measured' in lines
 
 
