@@ -85,7 +85,7 @@ def calibration_images(config, onnx_file: str, count: int, split: str = 'train',
         raise ValueError(f'calibration split {split!r} is not supported; '
                          f'allowed: {SPLITS}')
     _, pipeline, input_shape = read_export(onnx_file)
-    cfg = Config.fromfile(config) if isinstance(config, str) else config.copy()
+    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     register_all_modules()
