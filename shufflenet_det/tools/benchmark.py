@@ -241,3 +241,18 @@ def onnx_runner(export, engine, threads, quantizer=None, calibration=()):
             return lambda x: session.run(None, {name: x})
         request = openvino_model(path, threads).create_infer_request()
         return lambda x: request.infer({0: x})
+
+
+def int8_runner_or_note(name, export, engine, threads, quantizer, calibration):
+    """``onnx_runner`` of ``name``; for a quantized file that the quantizer
+    cannot write or the engine cannot load (NNCF without statistics for a
+    node, OpenVINO on ONNX Runtime's grouped QDQ convolutions), None after a
+    note naming it and the error, so that the rest of the run goes on."""
+    try:
+        return onnx_runner(export, engine, threads, quantizer, calibration)
+    except Exception as error:  # the quantizers and engines have their own types
+        if quantizer is None:
+            raise
+        print(f'note: {name}, {onnx_run_as(engine, quantizer)}: failed '
+              f'({str(error).strip().splitlines()[-1]}), skipped', flush=True)
+        return None

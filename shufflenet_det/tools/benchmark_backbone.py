@@ -19,8 +19,8 @@ from ..deploy import densify_grouped_convs, export_module
 from ..fileio import write_text_atomically
 from .benchmark import (ENGINES, MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
                         add_run_arguments, conv_mult_adds, engine_of, engines_to_run,
-                        in_own_process, is_int8, latency_rounds, onnx_run_as,
-                        onnx_runner, prepare, quantizers_to_run, spread)
+                        in_own_process, int8_runner_or_note, is_int8, latency_rounds,
+                        onnx_run_as, prepare, quantizers_to_run, spread)
 
 BASELINE = 'MobileNet v1 1.0'
 DENSE = ' dense'  # suffix of a ShuffleNet v1 run with densify_grouped_convs
@@ -120,13 +120,10 @@ def time_backbones(engine, names, modes, sizes, threads, repeats, warmup, device
             calls = {}
             for name, model, _ in found:
                 for quantizer in quantizers:
-                    try:
-                        run = onnx_runner(functools.partial(export_module, model, x),
-                                          engine, threads, quantizer, calibration)
-                    except RuntimeError as error:  # e.g. OpenVINO on ORT's QDQ
-                        print(f'note: {name}, {onnx_run_as(engine, quantizer)}: '
-                              f'does not load ({str(error).strip().splitlines()[-1]})'
-                              ', skipped')
+                    run = int8_runner_or_note(
+                        name, functools.partial(export_module, model, x), engine,
+                        threads, quantizer, calibration)
+                    if run is None:
                         continue
                     calls[(name, onnx_run_as(engine, quantizer))] = functools.partial(
                         run, x.numpy())

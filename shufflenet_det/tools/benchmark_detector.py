@@ -21,8 +21,8 @@ from mmengine.config import Config
 from ..deploy import export_detector
 from ..paths import config_path, resource_root
 from .benchmark import (add_run_arguments, detector_stage_latency, engines_to_run,
-                        in_own_process, is_int8, latency_rounds, onnx_run_as,
-                        onnx_runner, prepare, quantizers_to_run, silence_rpn, spread)
+                        in_own_process, int8_runner_or_note, is_int8, latency_rounds,
+                        onnx_run_as, prepare, quantizers_to_run, silence_rpn, spread)
 
 CONFIG_DIR = osp.join(resource_root(), 'configs')
 DEFAULT_CONFIGS = sorted(
@@ -84,8 +84,11 @@ def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
             image = (torch.rand(1, 3, *shape) * 255).numpy()
             calibration = [(torch.rand(1, 3, *shape) * 255).numpy() for _ in range(4)]
             for quantizer in quantizers:
-                runner = onnx_runner(functools.partial(export_detector, model, shape),
-                                     engine, threads, quantizer, calibration)
+                runner = int8_runner_or_note(
+                    config, functools.partial(export_detector, model, shape), engine,
+                    threads, quantizer, calibration)
+                if runner is None:
+                    continue
                 key = (config, onnx_run_as(engine, quantizer))
                 runners[key] = functools.partial(runner, image)
                 info[key] = dict(shape=shape)

@@ -293,3 +293,18 @@ def test_onnx_runner_runs_the_model_quantized(engine):
                else run(x.numpy())[0] for run in (fp32, int8)]
     error = np.abs(outputs[1] - outputs[0]).max() / np.abs(outputs[0]).max()
     assert 0 < error < 0.2, error
+
+
+def test_an_int8_variant_that_fails_is_noted_and_skipped(capsys):
+    from shufflenet_det.tools.benchmark import int8_runner_or_note
+
+    def export(path):
+        with open(path, 'w') as f:
+            f.write('not a model')
+
+    assert int8_runner_or_note('model', export, 'onnxruntime', 1, 'onnxruntime',
+                               []) is None
+    assert 'note: model, onnxruntime int8/onnxruntime: failed (' in \
+        capsys.readouterr().out
+    with pytest.raises(Exception):  # fp32 is what every run needs: it raises
+        int8_runner_or_note('model', export, 'onnxruntime', 1, None, [])
