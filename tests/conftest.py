@@ -6,8 +6,8 @@ import torch
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import (ROOT, MegviiShuffleNet, randomise_batch_norm, randomize, run_tool,
-                     write_tiny_config)
+from helpers import (ROOT, TOP_K, MegviiShuffleNet, randomise_batch_norm, randomize,
+                     run_tool, write_tiny_config)
 
 
 @pytest.fixture(autouse=True)
@@ -36,8 +36,6 @@ def megvii_v1_checkpoint(tmp_path):
 
 C4_CONFIG = osp.join(ROOT, 'configs', 'shufflenet_v1',
                      'faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py')
-# every box kept, so that an untrained model's ranking is compared
-TOP_K = {'model.test_cfg.rcnn.score_thr': 0., 'model.test_cfg.rcnn.max_per_img': 50}
 
 
 @pytest.fixture(scope='session')

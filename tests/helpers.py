@@ -452,10 +452,14 @@ class ThunderNetSNet(nn.Module):
         return [*outs, self.classifier(x.mean((2, 3)))]
 
 
-def match_rate(actual, expected, iou_threshold=0.95):
+# every box kept, so that an untrained model's ranking is compared
+TOP_K = {'model.test_cfg.rcnn.score_thr': 0., 'model.test_cfg.rcnn.max_per_img': 50}
+
+
+def match_rate(actual, expected, iou_threshold=0.95, score_atol=1e-3):
     """Share of ``actual`` boxes (dict of bboxes, scores, labels) with a box
     of the same label in ``expected`` at IoU >= ``iou_threshold`` and a
-    score within 1e-3; 1 when both are empty."""
+    score within ``score_atol``; 1 when both are empty."""
     from torchvision.ops import box_iou
     actual, expected = ({key: torch.as_tensor(value) for key, value in boxes.items()}
                         for boxes in (actual, expected))
@@ -465,5 +469,6 @@ def match_rate(actual, expected, iou_threshold=0.95):
         return 0.
     iou = box_iou(actual['bboxes'], expected['bboxes'])
     same = ((actual['labels'][:, None] == expected['labels'][None]) &
-            ((actual['scores'][:, None] - expected['scores'][None]).abs() <= 1e-3))
+            ((actual['scores'][:, None] - expected['scores'][None]).abs()
+             <= score_atol))
     return float(((iou >= iou_threshold) & same).any(1).float().mean())

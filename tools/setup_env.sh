@@ -22,8 +22,10 @@ MMDET_PIN=mmdet==3.3.0
 # Test-only: linters, and the peers whose models the weight-parity tests build.
 DEV_PINS=(pytest flake8 isort mmpretrain==1.2.0 timm==1.0.31)
 # ONNX export, ONNX Runtime and OpenVINO (the deploy extra); onnxscript runs
-# torch's dynamo exporter, which tests/deploy/test_onnx_export.py also checks.
-DEV_PINS+=(onnx==1.23.2 onnxruntime==1.32.0 onnxscript==0.7.2 openvino==2026.4.1)
+# torch's dynamo exporter, which tests/deploy/test_onnx_export.py also checks;
+# nncf: OpenVINO's int8 quantizer (tools/quantize_onnx.py --quantizer nncf).
+DEV_PINS+=(onnx==1.23.2 onnxruntime==1.32.0 onnxscript==0.7.2 openvino==2026.4.1
+           nncf==3.4.0)
 
 step() { CURRENT_STEP="$1"; echo "==> [setup] $1"; }
 trap 'echo "!! [setup] failed during: ${CURRENT_STEP:-start} (rerun to resume)" >&2' ERR

@@ -2,7 +2,7 @@
 detector exported by :func:`shufflenet_det.deploy.export_onnx` in ONNX
 Runtime, evaluated with mmdet's CocoMetric."""
 import ast
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -35,39 +35,41 @@ def openvino_model(onnx_file: str, threads: Optional[int] = None):
     return openvino.Core().compile_model(onnx_file, 'CPU', config)
 
 
-class OnnxDetector:
-    """An exported detector in ONNX Runtime: an image in, its boxes out.
+def export_metadata(metadata: Dict[str, str], onnx_file: str):
+    """(test pipeline, class names) stored by :func:`export_onnx` in the
+    metadata (key -> value) of ``onnx_file``; a ValueError for any other
+    file."""
+    if PIPELINE_KEY not in metadata or CLASSES_KEY not in metadata:
+        raise ValueError(f'{onnx_file} has no test pipeline in its metadata, so it '
+                         'is not a detector exported by this project; allowed: '
+                         'files written by tools/export_onnx.py (or '
+                         'tools/quantize_onnx.py)')
+    return (ast.literal_eval(metadata[PIPELINE_KEY]),
+            ast.literal_eval(metadata[CLASSES_KEY]))
 
-    The image goes through the test pipeline of the config it was exported
-    from (stored in the file: load, ``Resize``), is zero-padded at the bottom
-    and right to the model's input size, and the boxes come back in the
-    original image's pixels, clipped to the resized image first as mmdet
-    does.
+
+class ExportInput:
+    """An image as an exported detector's graph takes it: through the test
+    pipeline stored in the file (load, ``Resize``), zero-padded at the bottom
+    and right to the graph's input size, as a ``[1, 3, H, W]`` float32 batch.
 
     Args:
-        onnx_file (str): Written by ``tools/export_onnx.py``.
-        threads (int, optional): ONNX Runtime intra-op threads (default: its
-            own choice, one per core).
+        pipeline (list[dict]): The stored test pipeline (see
+            :func:`export_metadata`); its first step loads a file.
+        input_shape (tuple[int, int]): (H, W) of the graph's input.
     """
 
-    def __init__(self, onnx_file: str, threads: int = None):
-        self.session = onnxruntime_session(onnx_file, threads)
-        metadata = self.session.get_modelmeta().custom_metadata_map
-        if PIPELINE_KEY not in metadata:
-            raise ValueError(f'{onnx_file} has no test pipeline in its metadata; '
-                             'allowed: files written by tools/export_onnx.py')
-        pipeline = ast.literal_eval(metadata[PIPELINE_KEY])
-        self.classes = ast.literal_eval(metadata[CLASSES_KEY])
-        self.input_shape = tuple(self.session.get_inputs()[0].shape[2:])
+    def __init__(self, pipeline, input_shape):
+        self.input_shape = tuple(input_shape)
         from_array = [dict(type='mmdet.LoadImageFromNDArray'), *pipeline[1:]]
         self.pipelines = {
             kind: Compose([TRANSFORMS.build(step) for step in steps])
             for kind, steps in (('path', pipeline), ('array', from_array))}
 
-    def __call__(self, image: Union[str, np.ndarray]) -> Dict[str, np.ndarray]:
+    def __call__(self, image: Union[str, np.ndarray]) -> Tuple[np.ndarray, dict]:
         """``image``: a file path, or an HxWx3 BGR array as ``cv2.imread``
-        gives. Returns ``bboxes`` (N, 4: x1, y1, x2, y2), ``scores`` (N,)
-        and ``labels`` (N,)."""
+        gives. Returns the batch and the pipeline's metainfo (``img_shape``,
+        ``scale_factor``...)."""
         if isinstance(image, str):
             data = self.pipelines['path'](dict(img_path=image, img_id=0))
         else:
@@ -82,6 +84,38 @@ class OnnxDetector:
                 'with a larger --shape H W)')
         batch = np.zeros((1, 3, *self.input_shape), np.float32)
         batch[0, :, :height, :width] = data['inputs'].numpy()
+        return batch, meta
+
+
+class OnnxDetector:
+    """An exported detector in ONNX Runtime: an image in, its boxes out.
+
+    The image goes through the test pipeline of the config it was exported
+    from (stored in the file: load, ``Resize``), is zero-padded at the bottom
+    and right to the model's input size (:class:`ExportInput`), and the boxes
+    come back in the original image's pixels, clipped to the resized image
+    first as mmdet does. fp32 and int8 files (``tools/quantize_onnx.py``) alike.
+
+    Args:
+        onnx_file (str): Written by ``tools/export_onnx.py`` or
+            ``tools/quantize_onnx.py``.
+        threads (int, optional): ONNX Runtime intra-op threads (default: its
+            own choice, one per core).
+    """
+
+    def __init__(self, onnx_file: str, threads: int = None):
+        self.session = onnxruntime_session(onnx_file, threads)
+        pipeline, self.classes = export_metadata(
+            self.session.get_modelmeta().custom_metadata_map, onnx_file)
+        self.input_shape = tuple(self.session.get_inputs()[0].shape[2:])
+        self.preprocess = ExportInput(pipeline, self.input_shape)
+
+    def __call__(self, image: Union[str, np.ndarray]) -> Dict[str, np.ndarray]:
+        """``image``: a file path, or an HxWx3 BGR array as ``cv2.imread``
+        gives. Returns ``bboxes`` (N, 4: x1, y1, x2, y2), ``scores`` (N,)
+        and ``labels`` (N,)."""
+        batch, meta = self.preprocess(image)
+        height, width = meta['img_shape']
         dets, labels = self.session.run(None, {INPUT_NAME: batch})
         boxes = dets[0, :, :4].clip(0, [width, height, width, height])
         scale_x, scale_y = meta['scale_factor']

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..deploy import onnxruntime_session, openvino_model, optimize_for_inference
+from ..deploy.quantize import QUANTIZERS, quantize_model
 from .complexity import count_mult_adds
 
 # ShuffleNet v1 paper, Table 8 (one Snapdragon 820 core): ms at 224x224,
@@ -38,6 +39,9 @@ MODES = ('eager', 'fast', 'channels_last', 'torchscript', 'compiled')
 # Where a model runs: PyTorch (in one of MODES), or exported to ONNX (with
 # the exporter mmdeploy uses) and run by ONNX Runtime or OpenVINO.
 ENGINES = ('torch', 'onnxruntime', 'openvino')
+# Precisions of the ONNX engines: the exported file, or it quantized to int8
+# by one of QUANTIZERS (shufflenet_det.deploy.quantize).
+PRECISIONS = ('fp32', 'int8')
 
 
 def conv_mult_adds(model, size):
@@ -79,6 +83,12 @@ def add_run_arguments(parser, repeats, warmup):
     parser.add_argument('--repeats', type=int, default=repeats)
     parser.add_argument('--warmup', type=int, default=warmup)
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (torch)")
+    parser.add_argument('--precision', nargs='+', default=['fp32'], choices=PRECISIONS,
+                        help='of the ONNX engines, timed in the same run (default: '
+                        'fp32; int8: the exported file quantized, QDQ)')
+    parser.add_argument('--quantizer', nargs='+', default=['onnxruntime'],
+                        choices=QUANTIZERS, help='with --precision int8: which '
+                        'quantizers, each timed (default: onnxruntime)')
 
 
 def engines_to_run(parser, args):
@@ -89,7 +99,15 @@ def engines_to_run(parser, args):
         parser.error(f'--device {args.device}: CUDA is not available here')
     if args.device != 'cpu' and args.engine != ['torch']:
         parser.error(f'--device {args.device}: only with --engine torch')
+    if 'int8' in args.precision and args.engine == ['torch']:
+        parser.error('--precision int8: only with an ONNX engine (--engine '
+                     'onnxruntime openvino)')
     missing = missing_engines(args.engine)
+    if 'int8' in args.precision:
+        missing_quantizers = missing_engines(args.quantizer)
+        if missing_quantizers:
+            parser.error(f'--quantizer {" ".join(missing_quantizers)}: not installed '
+                         f'(pip install {" ".join(missing_quantizers)})')
     for engine in missing:
         print(f'note: {engine} is not installed, skipped (pip install {engine})')
     return [engine for engine in args.engine if engine not in missing]
@@ -201,13 +219,31 @@ def in_own_process(function, *args):
 
 
 def engine_of(run_as):
-    """The engine of a way to run a model: 'torch' for each of MODES."""
-    return 'torch' if run_as in MODES else run_as
+    """The engine of a way to run a model: 'torch' for each of MODES, the
+    ONNX engine of ``onnx_run_as``'s names."""
+    return 'torch' if run_as in MODES else run_as.split(' ')[0]
 
 
-def onnx_runner(export, engine, threads):
+def onnx_run_as(engine, quantizer=None):
+    """How an ONNX engine runs a model: 'onnxruntime' (fp32), 'onnxruntime
+    int8/nncf' (quantized by ``quantizer``)."""
+    return engine if quantizer is None else f'{engine} int8/{quantizer}'
+
+
+def is_int8(run_as):
+    return ' int8/' in run_as
+
+
+def quantizers_to_run(args):
+    """None (fp32) and the quantizers of ``args`` (int8), as precisions ask."""
+    return ((None, ) if 'fp32' in args.precision else ()) + (
+        tuple(args.quantizer) if 'int8' in args.precision else ())
+
+
+def onnx_runner(export, engine, threads, quantizer=None, calibration=()):
     """The ONNX file ``export(path)`` writes (e.g. ``deploy.export_module``
-    or ``deploy.export_detector``, partially applied), loaded in ``engine``
+    or ``deploy.export_detector``, partially applied), with ``quantizer``
+    quantized to int8 on the arrays of ``calibration``, loaded in ``engine``
     ('onnxruntime' or 'openvino'): a function of a numpy array."""
     if engine not in ENGINES[1:]:
         raise ValueError(f'engine={engine!r} is not an ONNX engine; allowed: '
@@ -215,9 +251,28 @@ def onnx_runner(export, engine, threads):
     with tempfile.TemporaryDirectory() as folder:
         path = osp.join(folder, 'model.onnx')
         export(path)
+        if quantizer is not None:
+            quantize_model(path, osp.join(folder, 'int8.onnx'), list(calibration),
+                           quantizer)
+            path = osp.join(folder, 'int8.onnx')
         if engine == 'onnxruntime':
             session = onnxruntime_session(path, threads)
             name = session.get_inputs()[0].name
             return lambda x: session.run(None, {name: x})
         request = openvino_model(path, threads).create_infer_request()
         return lambda x: request.infer({0: x})
+
+
+def int8_runner_or_note(name, export, engine, threads, quantizer, calibration):
+    """``onnx_runner`` of ``name``; for a quantized file that the quantizer
+    cannot write or the engine cannot load (NNCF without statistics for a
+    node, OpenVINO on ONNX Runtime's grouped QDQ convolutions), None after a
+    note naming it and the error, so that the rest of the run goes on."""
+    try:
+        return onnx_runner(export, engine, threads, quantizer, calibration)
+    except Exception as error:  # the quantizers and engines have their own types
+        if quantizer is None:
+            raise
+        print(f'note: {name}, {onnx_run_as(engine, quantizer)}: failed '
+              f'({str(error).strip().splitlines()[-1]}), skipped', flush=True)
+        return None

@@ -1,8 +1,9 @@
 """Backbone latency at the ShuffleNet v1 paper's Table 8 sizes (224x224,
-480x640, 720x1280), batch 1, fp32, a fixed thread count, in PyTorch and in
-the ONNX engines, one process per engine, the models of an engine
-interleaved. Prints ms (min / median / max), achieved GMAC/s and each
-model's ratio to the fastest MobileNet v1 measured (any engine, any mode)
+480x640, 720x1280), batch 1, fp32 (and int8 in the ONNX engines, with
+--precision fp32 int8), a fixed thread count, in PyTorch and in the ONNX
+engines, one process per engine, the models of an engine interleaved.
+Prints ms (min / median / max), achieved GMAC/s and each model's ratio to
+the fastest MobileNet v1 of its precision measured (any engine, any mode)
 beside the paper's; then the speed targets at 480x640 and, with --profile,
 where ShuffleNet v1 1x g3 spends its time (``tools/benchmark_backbone.py``)."""
 import argparse
@@ -14,13 +15,15 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
-from ..deploy import export_module
+from ..deploy import densify_grouped_convs, export_module
 from ..fileio import write_text_atomically
 from .benchmark import (ENGINES, MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
                         add_run_arguments, conv_mult_adds, engine_of, engines_to_run,
-                        in_own_process, latency_rounds, onnx_runner, prepare, spread)
+                        in_own_process, int8_runner_or_note, is_int8, latency_rounds,
+                        onnx_run_as, prepare, quantizers_to_run, spread)
 
 BASELINE = 'MobileNet v1 1.0'
+DENSE = ' dense'  # suffix of a ShuffleNet v1 run with densify_grouped_convs
 # Each returns only its last stage, as the classifiers the papers timed.
 BACKBONES = {
     **{f'ShuffleNet v1 {w:g}x g3': dict(type='ShuffleNetV1', groups=3, widen_factor=w,
@@ -47,16 +50,29 @@ TARGETS = (
     (BASELINE, 'fast', PYTORCH, 1.10),
     ('ShuffleNet v1 1x g3', 'fast', (MMPRETRAIN_V1, 'eager'), 0.80),
 )
+# int8 (issue 20): (model, reference: its own 'fp32' or another model's int8,
+# at most), the fastest entry of each in any engine and quantizer.
+INT8_TARGETS = (
+    ('ShuffleNet v1 1x g3', 'fp32', 0.5),
+    ('ShuffleNet v2 1x', 'fp32', 0.5),
+    ('ShuffleNet v1 1x g3', BASELINE, 0.40),
+)
 
 
-def variants(engine, names, modes):
+def variants(engine, names, modes, dense=False):
     """(name, model, how it runs) to time in ``engine``: ours (``names``,
     always with the baseline) in ``modes`` or in the ONNX engine; in torch
     also our MobileNet v1 through TorchScript and the peers when installed
-    (test-only dependencies) - the candidates for the fastest MobileNet v1."""
+    (test-only dependencies) - the candidates for the fastest MobileNet v1.
+    With ``dense``, an ONNX engine also runs each ShuffleNet v1 as
+    '{name} dense' (``densify_grouped_convs``: dense 1x1 convs, no shuffle)."""
     names = list(dict.fromkeys([*names, BASELINE]))
     if engine != 'torch':
-        return [(name, MODELS.build(BACKBONES[name]), (engine, )) for name in names]
+        found = [(name, MODELS.build(BACKBONES[name]), (engine, )) for name in names]
+        return found + [
+            (f'{name}{DENSE}', densify_grouped_convs(MODELS.build(BACKBONES[name])),
+             (engine, )) for name in names if dense and 'ShuffleNetV1' in
+            BACKBONES[name]['type']]
     found = [(name, MODELS.build(BACKBONES[name]), modes) for name in names]
     if 'torchscript' not in modes:
         found.append((BASELINE, MODELS.build(BACKBONES[BASELINE]), ('torchscript', )))
@@ -78,13 +94,16 @@ def variants(engine, names, modes):
 
 
 def time_backbones(engine, names, modes, sizes, threads, repeats, warmup, device,
-                   counted=()):
+                   counted=(), quantizers=(None, ), dense=False):
     """In one process (see ``in_own_process``): per size, the ms of every
     round per (model, how it runs), and the GMAC per size of the models not
-    ``counted`` yet (by another engine's process)."""
+    ``counted`` yet (by another engine's process). An ONNX engine runs the
+    fp32 export (``None`` in ``quantizers``) and it quantized by each
+    quantizer, calibrated on random inputs (the speed does not depend on
+    them)."""
     torch.set_num_threads(threads)
     register_all_modules()
-    found = variants(engine, names, modes)
+    found = variants(engine, names, modes, dense)
     for _, model, _ in found:
         model.eval()  # some train() overrides (mmdet's MobileNetV2) return None
     gmacs = {name: [conv_mult_adds(model, size) for size in sizes]
@@ -97,9 +116,17 @@ def time_backbones(engine, names, modes, sizes, threads, repeats, warmup, device
                 prepare(model, mode, x).to(device), x)
                 for name, model, modes in found for mode in modes}
         else:
-            calls = {(name, engine): functools.partial(onnx_runner(
-                functools.partial(export_module, model, x), engine, threads), x.numpy())
-                for name, model, _ in found}
+            calibration = [torch.randn(1, 3, *size).numpy() for _ in range(4)]
+            calls = {}
+            for name, model, _ in found:
+                for quantizer in quantizers:
+                    run = int8_runner_or_note(
+                        name, functools.partial(export_module, model, x), engine,
+                        threads, quantizer, calibration)
+                    if run is None:
+                        continue
+                    calls[(name, onnx_run_as(engine, quantizer))] = functools.partial(
+                        run, x.numpy())
         times.append(latency_rounds(calls, repeats, warmup, cuda=x.is_cuda))
     return times, gmacs
 
@@ -117,23 +144,29 @@ def fastest(latency, select):
 def print_table(index, size, latency, gmacs):
     """The figures at ``size``, the ``index``-th size timed."""
     paper_index = TABLE8_SIZES.index(size) if size in TABLE8_SIZES else None
-    _, best = fastest(latency, lambda key: is_mobilenet_v1(key[0]))
+    best = {int8: fastest(latency, lambda key: is_mobilenet_v1(key[0])
+                          and is_int8(key[1]) == int8)[1] for int8 in (False, True)}
     print(f'\n{size[0]}x{size[1]}\n| model | runs as | ms min / median / max '
-          f'| GMAC/s | ratio to fastest MobileNet v1 | paper ratio |\n'
-          '|---|---|---|---|---|---|')
+          f'| GMAC/s | ratio to fastest MobileNet v1 (same precision) | paper ratio |'
+          '\n|---|---|---|---|---|---|')
     for (name, run_as), (low, median, high) in latency.items():
+        baseline_ms = best[is_int8(run_as)]
         paper = PAPER_TABLE8_MS.get(name)
         paper_ratio = '-'
         if paper and name != BASELINE and paper_index is not None:
             baseline = PAPER_TABLE8_MS[BASELINE][paper_index]
             paper_ratio = f'{paper[paper_index] / baseline:.2f}'
         print(f'| {name} | {run_as} | {low:.1f} / {median:.1f} / {high:.1f} | '
-              f'{gmacs[name][index] / median * 1000:.1f} | {median / best:.2f} '
+              f'{gmacs[name][index] / median * 1000:.1f} | '
+              f'{"-" if baseline_ms is None else f"{median / baseline_ms:.2f}"} '
               f'| {paper_ratio} |')
 
 
 def print_targets(latency):
-    """The speed targets (docs/speed.md, docs/deploy.md) at 480x640."""
+    """The speed targets (docs/speed.md, docs/deploy.md) at 480x640: fp32
+    (TARGETS), then int8 (INT8_TARGETS) when it was timed."""
+    int8 = {key: stats for key, stats in latency.items() if is_int8(key[1])}
+    latency = {key: stats for key, stats in latency.items() if not is_int8(key[1])}
     references = {
         ANY_ENGINE: fastest(latency, lambda key: is_mobilenet_v1(key[0])),
         PYTORCH: fastest(latency, lambda key: is_mobilenet_v1(key[0])
@@ -150,12 +183,36 @@ def print_targets(latency):
             reference_ms = latency.get(reference, (None, None))[1]
             reference = f'{reference[0]} ({reference[1]})'
         label = f'{name} ({key[1] if key else run_as}) / {reference}'
-        if ms is None or reference_ms is None:
-            print(f'- {label}: not measured')
-            continue
-        ratio = ms / reference_ms
-        verdict = 'met' if ratio <= target else 'MISSED'
-        print(f'- {label}: {ratio:.2f} (target <= {target:.2f}) {verdict}')
+        print_ratio(label, ms, reference_ms, target)
+    if int8:
+        print_int8_targets(int8, latency)
+
+
+def print_ratio(label, ms, reference_ms, target):
+    if ms is None or reference_ms is None:
+        print(f'- {label}: not measured')
+        return
+    ratio = ms / reference_ms
+    verdict = 'met' if ratio <= target else 'MISSED'
+    print(f'- {label}: {ratio:.2f} (target <= {target:.2f}) {verdict}')
+
+
+def print_int8_targets(int8, fp32):
+    """INT8_TARGETS, the fastest int8 and fp32 entry of each model (any
+    engine, any quantizer)."""
+    print('\nint8 targets at 480x640 (best engine and quantizer each)')
+    for name, reference, target in INT8_TARGETS:
+        # the same network in either expression of its 1x1 convolutions
+        key, ms = fastest(int8, lambda key: key[0] in (name, f'{name}{DENSE}'))
+        found = key[0] if key else name
+        if reference == 'fp32':
+            ref_key, reference_ms = fastest(fp32, lambda key: key[0] == name)
+            label = f'{found} int8 ({key and key[1]}) / fp32 ({ref_key and ref_key[1]})'
+        else:
+            ref_key, reference_ms = fastest(int8, lambda key: key[0] == reference)
+            label = (f'{found} int8 ({key and key[1]}) / {reference} int8 '
+                     f'({ref_key and ref_key[1]})')
+        print_ratio(label, ms, reference_ms, target)
 
 
 def profile_shufflenet(size, threads_note):
@@ -233,6 +290,10 @@ def main():
                         help=f'our backbones to time, of: {", ".join(BACKBONES)}')
     parser.add_argument('--sizes', nargs='+', type=parse_size,
                         default=list(TABLE8_SIZES), metavar='HxW')
+    parser.add_argument('--dense-1x1', action='store_true',
+                        help="ONNX engines: also time each ShuffleNet v1 with dense "
+                        "block-diagonal 1x1 convs and its shuffle folded in ('NAME "
+                        "dense'; GMAC/s counts the dense MACs)")
     parser.add_argument('--profile', action='store_true',
                         help='also profile ShuffleNet v1 1x g3 at 480x640 (CPU)')
     parser.add_argument('--json', help='also write the figures here')
@@ -240,7 +301,8 @@ def main():
                         'at 480x640 (or the first size) to this PNG')
     args = parser.parse_args()
     engines = engines_to_run(parser, args)
-    print(f'{args.device}, threads {args.threads}, batch 1, fp32, NCHW input, '
+    print(f'{args.device}, threads {args.threads}, batch 1, '
+          f'{" and ".join(args.precision)} (torch: fp32), NCHW input, '
           f'{args.repeats} rounds after {args.warmup} warm-up, one process per '
           f'engine: {", ".join(engines)}')
 
@@ -249,7 +311,8 @@ def main():
     for engine in engines:
         times, engine_gmacs = in_own_process(
             time_backbones, engine, args.models, tuple(args.modes), args.sizes,
-            args.threads, args.repeats, args.warmup, args.device, set(gmacs))
+            args.threads, args.repeats, args.warmup, args.device, set(gmacs),
+            quantizers_to_run(args), args.dense_1x1)
         gmacs.update(engine_gmacs)
         for by_size, size_times in zip(latency, times):
             by_size.update({key: spread(ms) for key, ms in size_times.items()})

@@ -26,8 +26,9 @@ from torch import Tensor, nn
 from ..deploy import ExportableFasterRCNN, export_detector, export_module
 from ..paths import config_path, resource_root
 from .benchmark import (add_run_arguments, conv_mult_adds, detector_stage_latency,
-                        engine_of, engines_to_run, in_own_process, onnx_runner,
-                        prepare, silence_rpn, spread)
+                        engine_of, engines_to_run, in_own_process, int8_runner_or_note,
+                        is_int8, onnx_run_as, onnx_runner, prepare, quantizers_to_run,
+                        silence_rpn, spread)
 
 CONFIG_DIR = osp.join(resource_root(), 'configs')
 # What CPU users pick instead: torchvision's builder, run as its users do.
@@ -62,6 +63,8 @@ PUBLISHED_AP = {
     'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-600.py': 19.8,
     TORCHVISION: 22.8,
 }
+# int8 (issue 20): the ShuffleNet 600 detectors, best int8 / best fp32 at most
+INT8_TARGET = 0.6
 STAGES = ('backbone', 'rpn', 'roi_head')
 # mmengine imports pkg_resources once per config file it reads
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
@@ -121,12 +124,14 @@ def torchvision_call(name, engine, image_size, threads):
 
 
 def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
-                   device, counted=()):
+                   device, counted=(), quantizers=(None, )):
     """In one process (see ``in_own_process``): per (config, runs as), the
     ms of every round per stage (only ``total`` in an ONNX engine and for
     torchvision's), the proposals the RoI head got (torch) and the input
     shape (resized, padded); and the GMAC of the models not ``counted`` yet
-    (of the graph the ONNX engines run)."""
+    (of the graph the ONNX engines run). An ONNX engine runs our fp32 export
+    (``None`` in ``quantizers``) and it quantized by each quantizer,
+    calibrated on random images."""
     torch.set_num_threads(threads)
     register_all_modules()
     calls, info, gmacs = {}, {}, {}
@@ -148,10 +153,16 @@ def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
                 calls.update({(config, mode): (prepare(model, mode), data)
                               for mode in modes})
             else:  # the file tools/export_onnx.py writes, on a BGR 0-255 image
-                runner = onnx_runner(functools.partial(export_detector, model, shape),
-                                     engine, threads)
-                calls[(config, engine)] = functools.partial(
-                    runner, (torch.rand(1, 3, *shape) * 255).numpy())
+                bgr = (torch.rand(1, 3, *shape) * 255).numpy()
+                calibration = [(torch.rand(1, 3, *shape) * 255).numpy()
+                               for _ in range(4)]
+                for quantizer in quantizers:
+                    runner = int8_runner_or_note(
+                        config, functools.partial(export_detector, model, shape),
+                        engine, threads, quantizer, calibration)
+                    if runner is not None:
+                        calls[(config, onnx_run_as(engine, quantizer))] = \
+                            functools.partial(runner, bgr)
         info.update({key: dict(shape=shape) for key in calls if key[0] == config})
         if config not in counted:
             with torch.no_grad():
@@ -169,11 +180,12 @@ def group_of(config):
 
 
 def fastest_baselines(totals):
-    """Per group, the median ms of its fastest MobileNet v1 1.0 entry."""
+    """Per (group, int8), the median ms of its fastest MobileNet v1 1.0
+    entry of that precision."""
     best = {}
-    for (config, _), (_, median, _) in totals.items():
+    for (config, run_as), (_, median, _) in totals.items():
         if BASELINE in config:
-            group = group_of(config)
+            group = (group_of(config), is_int8(run_as))
             best[group] = min(median, best.get(group, float('inf')))
     return best
 
@@ -190,7 +202,8 @@ def print_table(times, info, totals, gmacs, args):
           'medians; GMAC: conv + FC mult-adds of the whole detector\n\n'
           '| model | runs as | input | GMAC | proposals | backbone ms | RPN ms | '
           'RoI head ms | total ms min / median / max | ratio to fastest '
-          'MobileNet v1 1.0 |\n|---|---|---|---|---|---|---|---|---|---|')
+          'MobileNet v1 1.0 (same precision) |\n'
+          '|---|---|---|---|---|---|---|---|---|---|')
     baselines = fastest_baselines(totals)
     for (config, run_as), stages in times.items():
         shape = info[(config, run_as)]['shape']
@@ -198,18 +211,20 @@ def print_table(times, info, totals, gmacs, args):
         columns = [f'{spread(stages[s])[1]:.1f}' if s in stages else '-'
                    for s in STAGES]
         low, median, high = totals[(config, run_as)]
-        ratio = median / baselines[group_of(config)] if group_of(
-            config) in baselines else None
+        group = (group_of(config), is_int8(run_as))
+        ratio = median / baselines[group] if group in baselines else None
         print(f'| {label(config)} | {run_as} | {shape[0]}x{shape[1]} | '
               f'{gmacs[config]:.2f} | {proposals} | {" | ".join(columns)} | '
               f'{low:.1f} / {median:.1f} / {high:.1f} | '
               f'{"-" if ratio is None else f"{ratio:.2f}"} |')
 
 
-def best_engine(totals, config):
-    """(runs as, median ms) of ``config``'s fastest way to run, or None."""
+def best_engine(totals, config, int8=False):
+    """(runs as, median ms) of ``config``'s fastest way to run in that
+    precision, or None."""
     return min(((run_as, median) for (c, run_as), (_, median, _) in totals.items()
-                if c == config), key=lambda item: item[1], default=None)
+                if c == config and is_int8(run_as) == int8),
+               key=lambda item: item[1], default=None)
 
 
 def print_targets(totals):
@@ -224,6 +239,18 @@ def print_targets(totals):
         verdict = 'met' if ratio <= target else 'MISSED'
         print(f'target: {name} ({best[0]} {best[1]:.1f} ms / {base[0]} '
               f'{base[1]:.1f} ms): {ratio:.2f} (target <= {target:.2f}) {verdict}')
+    for config in dict.fromkeys(c for c, run_as in totals if is_int8(run_as)):
+        if 'shufflenet' not in config or not config.endswith('-600.py'):
+            continue
+        int8, fp32 = (best_engine(totals, config, int8) for int8 in (True, False))
+        name = f'{label(config)} int8 / fp32, best engine each'
+        if fp32 is None:
+            print(f'int8 target: {name}: not measured')
+            continue
+        ratio = int8[1] / fp32[1]
+        verdict = 'met' if ratio <= INT8_TARGET else 'MISSED'
+        print(f'int8 target: {name}: {ratio:.2f} (target <= {INT8_TARGET:.2f}) '
+              f'{verdict}')
 
 
 def plot(totals, path):
@@ -273,7 +300,7 @@ def main():
         engine_times, engine_info, engine_gmacs = in_own_process(
             time_detectors, engine, args.configs, tuple(args.modes),
             tuple(args.image_size), args.threads, args.repeats, args.warmup,
-            args.device, tuple(gmacs))
+            args.device, tuple(gmacs), quantizers_to_run(args))
         times.update(engine_times)
         info.update(engine_info)
         gmacs.update(engine_gmacs)

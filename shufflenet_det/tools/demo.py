@@ -1,6 +1,7 @@
 """CPU demo: train a ShuffleNet Faster R-CNN on a generated shapes dataset,
 evaluate COCO bbox mAP on its held-out split and draw predicted boxes; then
-export it to ONNX and evaluate that in ONNX Runtime on the same split.
+export it to ONNX, quantize that to int8 (calibrated on training images) and
+evaluate both in ONNX Runtime on the same split.
 
 Run it as ``shufflenet-det-demo``, ``python -m shufflenet_det.tools.demo`` or
 ``python tools/demo.py``, from any folder."""
@@ -22,6 +23,8 @@ from ..fileio import write_text_atomically
 from ..paths import config_path
 
 DEMO_CONFIG = config_path('demo/faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes.py')
+# training images the int8 model is calibrated on (all, if fewer)
+CALIB_IMAGES = 100
 
 
 # A config file: ``base`` (an mmdet Faster R-CNN config, the demo's or a COCO
@@ -107,13 +110,29 @@ def evaluate_onnx(runner, checkpoint, onnx_file):
     return {key.replace('coco/', 'onnx/'): value for key, value in metrics.items()}
 
 
+def evaluate_int8(runner, onnx_file, int8_file, calib_images=CALIB_IMAGES):
+    """Quantize ``onnx_file`` to int8 in ``int8_file``, calibrated on
+    ``calib_images`` training images (all, if fewer), and return its COCO
+    metrics in ONNX Runtime on the runner's validation set, keys prefixed
+    'int8/'."""
+    from ..deploy import OnnxDetector, evaluate_coco
+    from ..deploy.quantize import quantize_detector
+    count = min(calib_images, len(runner.train_dataloader.dataset))
+    quantize_detector(runner.cfg, onnx_file, int8_file, count, 'train')
+    metrics = evaluate_coco(OnnxDetector(int8_file), runner.val_dataloader.dataset,
+                            runner.cfg.val_evaluator.ann_file)
+    return {key.replace('coco/', 'int8/'): value for key, value in metrics.items()}
+
+
 def run_demo(work_dir='work_dirs/demo', config=DEMO_CONFIG, max_iters=None,
-             seed=0, cfg_options=None, onnx=True, **dataset_kwargs):
+             seed=0, cfg_options=None, onnx=True, int8=True, **dataset_kwargs):
     """Run the whole demo; return (metrics, checkpoint path, PNG path).
 
     With ``onnx`` and onnxruntime installed, the trained detector is also
     exported to ``{work_dir}/model.onnx`` and evaluated in ONNX Runtime:
-    ``metrics['onnx/bbox_mAP']`` beside PyTorch's ``coco/bbox_mAP``."""
+    ``metrics['onnx/bbox_mAP']`` beside PyTorch's ``coco/bbox_mAP``; with
+    ``int8`` too, that file quantized to ``{work_dir}/model_int8.onnx``
+    (:func:`evaluate_int8`): ``metrics['int8/bbox_mAP']``."""
     start = time.time()
     generate_shapes_dataset(osp.join(work_dir, 'data'), seed=seed, **dataset_kwargs)
     cfg = demo_config(work_dir, config, max_iters, cfg_options)
@@ -126,8 +145,11 @@ def run_demo(work_dir='work_dirs/demo', config=DEMO_CONFIG, max_iters=None,
     png = osp.join(work_dir, 'prediction.png')
     draw_predictions(runner, png)
     if onnx and _onnxruntime_available():
-        keep.metrics.update(evaluate_onnx(runner, checkpoint,
-                                          osp.join(work_dir, 'model.onnx')))
+        onnx_file = osp.join(work_dir, 'model.onnx')
+        keep.metrics.update(evaluate_onnx(runner, checkpoint, onnx_file))
+        if int8:
+            keep.metrics.update(evaluate_int8(
+                runner, onnx_file, osp.join(work_dir, 'model_int8.onnx')))
     keep.metrics['time_s'] = time.time() - start
     return keep.metrics, checkpoint, png
 
@@ -154,10 +176,13 @@ def main():
                         help='override config settings, key=value')
     parser.add_argument('--no-onnx', action='store_true',
                         help='skip the ONNX export and its evaluation')
+    parser.add_argument('--no-int8', action='store_true',
+                        help='skip the int8 quantization and its evaluation')
     args = parser.parse_args()
     metrics, checkpoint, png = run_demo(args.work_dir, args.config,
                                         args.max_iters, args.seed,
-                                        args.cfg_options, onnx=not args.no_onnx)
+                                        args.cfg_options, onnx=not args.no_onnx,
+                                        int8=not args.no_int8)
     print(f'checkpoint: {checkpoint}\npredictions drawn: {png}')
     minutes = metrics['time_s'] / 60
     if 'coco/bbox_mAP' not in metrics:  # CocoMetric reports nothing then
@@ -169,6 +194,11 @@ def main():
         print(f"ONNX Runtime ({osp.join(args.work_dir, 'model.onnx')}): bbox mAP "
               f"{metrics['onnx/bbox_mAP']:.3f} (AP50 {metrics['onnx/bbox_mAP_50']:.3f})"
               f", PyTorch {metrics['coco/bbox_mAP']:.3f}")
+    if 'int8/bbox_mAP' in metrics:
+        print(f"int8 in ONNX Runtime ({osp.join(args.work_dir, 'model_int8.onnx')}): "
+              f"bbox mAP {metrics['int8/bbox_mAP']:.3f} (AP50 "
+              f"{metrics['int8/bbox_mAP_50']:.3f}), fp32 ONNX "
+              f"{metrics['onnx/bbox_mAP']:.3f}, PyTorch {metrics['coco/bbox_mAP']:.3f}")
 
 
 if __name__ == '__main__':

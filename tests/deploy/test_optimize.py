@@ -86,3 +86,25 @@ def test_refuses_to_fold_batch_norm_that_does_more():
                        r'timm\.layers\.norm_act\.BatchNormAct2d overrides'):
         optimize_for_inference(model)
     optimize_for_inference(model, fuse_bn=False)  # layout only: allowed
+
+
+@pytest.mark.parametrize('cfg', [
+    dict(type='ShuffleNetV1', groups=3, widen_factor=0.5),
+    dict(type='ShuffleNetV1', groups=8, widen_factor=0.5, variant='megvii'),
+    dict(type='ShuffleNetV1', groups=3, widen_factor=0.5, num_stages=2,
+         out_indices=(1, ))], ids=['g3', 'g8-megvii', 'c4-split'])
+@pytest.mark.parametrize('fold_shuffle', [True, False])
+def test_densified_grouped_convs_compute_the_same(cfg, fold_shuffle):
+    """Dense block-diagonal 1x1 convs (and the shuffle folded into them):
+    no grouped 1x1 conv left, the same outputs."""
+    from shufflenet_det.deploy import densify_grouped_convs
+    model = randomise_batch_norm(MODELS.build(cfg)).eval()
+    dense = densify_grouped_convs(copy.deepcopy(model), fold_shuffle)
+    assert not [m for m in dense.modules() if isinstance(m, torch.nn.Conv2d)
+                and 1 < m.groups < m.in_channels]
+    assert all(unit.groups == (1 if fold_shuffle else cfg['groups'])
+               for unit in dense.modules() if hasattr(unit, 'inverse_shuffle'))
+    x = torch.randn(1, 3, 64, 96)
+    with torch.no_grad():
+        for out, ref in zip(dense(x), model(x), strict=True):
+            torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 from mmdet.registry import MODELS
@@ -192,12 +193,26 @@ def test_benchmark_detector_cli_compares_engines_with_mobilenet_and_torchvision(
     assert (tmp_path / 'd.png').stat().st_size > 0
 
 
+def test_benchmark_detector_cli_times_int8_alone():
+    code, stdout, stderr = run_benchmark(
+        'benchmark_detector.py', *C4_300, '--repeats', '1', '--warmup', '0',
+        '--image-size', '120', '160', '--threads', '1', '--engine', 'onnxruntime',
+        '--precision', 'int8')
+    assert code == 0, stderr[-3000:]
+    rows = table_rows(stdout, 'faster-rcnn')
+    assert [(row[1], row[9]) for row in rows][1] == ('onnxruntime int8/onnxruntime',
+                                                     '1.00')
+    assert {row[1] for row in rows} == {'onnxruntime int8/onnxruntime'}
+    assert 'target: faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600' in stdout
+
+
 def test_benchmark_backbone_cli_times_every_engine(tmp_path):
     engines = ['torch', 'onnxruntime', 'openvino']
     code, stdout, stderr = run_benchmark(
         'benchmark_backbone.py', '--models', 'ShuffleNet v1 0.5x g3', '--modes', 'fast',
         '--sizes', '64x96', '--repeats', '2', '--warmup', '0', '--threads', '1',
-        '--engine', *engines, '--json', str(tmp_path / 'b.json'),
+        '--engine', *engines, '--precision', 'fp32', 'int8', '--dense-1x1',
+        '--json', str(tmp_path / 'b.json'),
         '--plot', str(tmp_path / 'b.png'))
     assert code == 0, stderr[-3000:]
     ran = [engine for engine in engines if engine not in missing_engines(engines)]
@@ -207,10 +222,16 @@ def test_benchmark_backbone_cli_times_every_engine(tmp_path):
         runs_as = 'fast' if engine == 'torch' else engine
         assert {('ShuffleNet v1 0.5x g3', runs_as),
                 ('MobileNet v1 1.0', runs_as)} <= keys
+        if engine != 'torch':  # int8 beside fp32, quantized by ONNX Runtime
+            assert {('ShuffleNet v1 0.5x g3', f'{engine} int8/onnxruntime'),
+                    ('MobileNet v1 1.0', f'{engine} int8/onnxruntime'),
+                    ('ShuffleNet v1 0.5x g3 dense', runs_as)} <= keys
     assert ('MobileNet v1 1.0', 'torchscript') in keys
     ratios = [float(row[4]) for row in rows if row[0] != 'model']
-    assert min(ratios) > 0 and min(
-        float(row[4]) for row in rows if 'MobileNet v1' in row[0]) == 1.0
+    assert min(ratios) > 0
+    for int8 in (False, True):  # each precision against its own MobileNet
+        assert min(float(row[4]) for row in rows if 'MobileNet v1' in row[0]
+                   and ('int8' in row[1]) == int8) == 1.0
     results = json.loads((tmp_path / 'b.json').read_text())['results']
     assert {(r['model'], r['runs_as']) for r in results} == keys
     assert all(r['size'] == [64, 96] and r['ms'][0] <= r['ms'][1] <= r['ms'][2]
@@ -233,6 +254,10 @@ NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA is availabl
     *[(tool, ['--device', 'mps', '--engine', 'onnxruntime'],
        '--device mps: only with --engine torch')
       for tool in ('benchmark_detector.py', 'benchmark_backbone.py')],
+    *[(tool, ['--precision', 'int8', '--engine', 'torch'],
+       '--precision int8: only with an ONNX engine')
+      for tool in ('benchmark_detector.py', 'benchmark_backbone.py')],
+    ('benchmark_backbone.py', ['--precision', 'int4'], "invalid choice: 'int4'"),
 ])
 def test_benchmark_clis_name_bad_arguments(tool, args, message):
     code, _, stderr = run_benchmark(tool, *args)
@@ -258,3 +283,58 @@ def test_backbone_targets_compare_with_the_right_mobilenet(capsys):
             '(target <= 1.10) MISSED') in lines
     assert '- ShuffleNet v1 2x g3 (best engine) / fastest MobileNet v1: not measured' \
         in lines
+
+
+def test_int8_targets_compare_with_fp32_and_int8_mobilenet(capsys):
+    from shufflenet_det.tools.benchmark_backbone import print_targets
+    print_targets({('ShuffleNet v1 1x g3', 'onnxruntime'): (9.0, 10.0, 11.0),
+                   ('ShuffleNet v1 1x g3', 'openvino int8/nncf'): (3.0, 4.0, 5.0),
+                   ('ShuffleNet v1 1x g3', 'onnxruntime int8/onnxruntime'): (
+                       5.0, 6.0, 7.0),
+                   ('ShuffleNet v1 1x g3 dense', 'openvino int8/nncf'): (
+                       1.0, 2.0, 3.0),
+                   ('MobileNet v1 1.0', 'onnxruntime'): (19.0, 20.0, 21.0),
+                   ('MobileNet v1 1.0', 'openvino int8/onnxruntime'): (
+                       7.0, 8.0, 9.0)})
+    lines = capsys.readouterr().out.splitlines()
+    # the fp32 targets see fp32 entries only
+    assert ('- ShuffleNet v1 1x g3 (onnxruntime) / fastest MobileNet v1: 0.50 '
+            '(target <= 0.35) MISSED') in lines
+    # its dense form (--dense-1x1) is the same network, the fastest here
+    assert ('- ShuffleNet v1 1x g3 dense int8 (openvino int8/nncf) / fp32 '
+            '(onnxruntime): 0.20 (target <= 0.50) met') in lines
+    assert ('- ShuffleNet v1 1x g3 dense int8 (openvino int8/nncf) / MobileNet v1 '
+            '1.0 int8 (openvino int8/onnxruntime): 0.25 (target <= 0.40) met') in lines
+    assert '- ShuffleNet v2 1x int8 (None) / fp32 (None): not measured' in lines
+
+
+@pytest.mark.parametrize('engine', ENGINES[1:])
+def test_onnx_runner_runs_the_model_quantized(engine):
+    """int8: near the fp32 outputs, not equal to them."""
+    pytest.importorskip(engine)
+    model = randomise_batch_norm(MODELS.build(dict(
+        type='ShuffleNetV1', widen_factor=0.25, out_indices=(2, )))).eval()
+    x = torch.randn(1, 3, 64, 96)
+    export = functools.partial(export_module, model, x)
+    calibration = [torch.randn(1, 3, 64, 96).numpy() for _ in range(4)]
+    fp32 = onnx_runner(export, engine, 1)
+    int8 = onnx_runner(export, engine, 1, 'onnxruntime', calibration)
+    outputs = [list(run(x.numpy()).values())[0] if engine == 'openvino'
+               else run(x.numpy())[0] for run in (fp32, int8)]
+    error = np.abs(outputs[1] - outputs[0]).max() / np.abs(outputs[0]).max()
+    assert 0 < error < 0.2, error
+
+
+def test_an_int8_variant_that_fails_is_noted_and_skipped(capsys):
+    from shufflenet_det.tools.benchmark import int8_runner_or_note
+
+    def export(path):
+        with open(path, 'w') as f:
+            f.write('not a model')
+
+    assert int8_runner_or_note('model', export, 'onnxruntime', 1, 'onnxruntime',
+                               []) is None
+    assert 'note: model, onnxruntime int8/onnxruntime: failed (' in \
+        capsys.readouterr().out
+    with pytest.raises(Exception):  # fp32 is what every run needs: it raises
+        int8_runner_or_note('model', export, 'onnxruntime', 1, None, [])

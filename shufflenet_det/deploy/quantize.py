@@ -1,0 +1,224 @@
+"""Post-training int8 quantization of exported ONNX files.
+
+A detector written by :func:`shufflenet_det.deploy.export_onnx` is calibrated
+on images of its config's own dataset, each put through the test pipeline
+stored in the file and zero-padded exactly as :class:`OnnxDetector` feeds
+them (:class:`ExportInput`), so that calibration sees what the graph sees.
+Two quantizers write the same kind of file, ONNX with QuantizeLinear /
+DequantizeLinear pairs (QDQ, per-channel int8 weights), which ONNX Runtime and
+OpenVINO both run in int8: ONNX Runtime's ``quantize_static`` and NNCF's
+``nncf.quantize`` (OpenVINO's). The fp32 file's metadata (test pipeline,
+classes) is kept, so the int8 file runs wherever the fp32 one does.
+"""
+import copy
+import os.path as osp
+from typing import Iterable, Optional, Sequence
+
+import numpy as np
+from mmengine.utils import ProgressBar
+
+from ..datasets.checked_coco import missing_files
+from ..fileio import atomic_path
+from .onnx_export import INPUT_NAME
+from .runtime import ExportInput, export_metadata
+
+QUANTIZERS = ('onnxruntime', 'nncf')
+SPLITS = ('train', 'val')
+# metadata key of the int8 file: how it was quantized
+QUANTIZED_KEY = 'shufflenet_det.quantized'
+# ONNX Runtime: the operators given int8 inputs. The rest (RoiAlign, NMS,
+# box decoding, shuffles) stays fp32 between DequantizeLinear / QuantizeLinear.
+ORT_OPS = ('Conv', 'Gemm', 'MatMul')
+# NNCF: operators left in fp32 (see nncf_fp32_nodes); it quantizes the
+# others' inputs as its CPU hardware config says.
+NNCF_FP32_OPS = ('RoiAlign', 'NonMaxSuppression', 'TopK')
+
+
+class CalibrationImages:
+    """The graph inputs of ``paths`` (``[1, 3, H, W]`` float32), made one at a
+    time by ``preprocess`` (an :class:`ExportInput`) each time it is iterated,
+    with a progress bar: a quantizer may read them more than once, and all of
+    them at once would not fit in memory at 600 px."""
+
+    def __init__(self, paths: Sequence[str], preprocess: ExportInput):
+        self.paths = list(paths)
+        self.preprocess = preprocess
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __iter__(self):
+        progress = ProgressBar(len(self.paths))
+        for path in self.paths:
+            yield self.preprocess(path)[0]
+            progress.update()
+
+
+def read_export(onnx_file: str):
+    """(onnx model, test pipeline, input (H, W)) of an exported detector;
+    a ValueError naming the file if it is not one."""
+    import onnx
+    from google.protobuf.message import DecodeError
+    if not osp.isfile(onnx_file):
+        raise ValueError(f'{onnx_file}: no such file; allowed: an ONNX file '
+                         'written by tools/export_onnx.py')
+    try:
+        model = onnx.load(onnx_file)
+    except DecodeError as error:
+        raise ValueError(f'{onnx_file} is not an ONNX file ({error}); allowed: an '
+                         'ONNX file written by tools/export_onnx.py') from None
+    metadata = {prop.key: prop.value for prop in model.metadata_props}
+    pipeline, _ = export_metadata(metadata, onnx_file)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    return model, pipeline, tuple(dim.dim_value for dim in dims[2:])
+
+
+def calibration_images(config, onnx_file: str, count: int, split: str = 'train',
+                       cfg_options: Optional[dict] = None) -> CalibrationImages:
+    """``count`` images of the ``split`` dataset of ``config`` (a path or a
+    Config), drawn at random with a fixed seed, as the graph of
+    ``onnx_file`` takes them."""
+    from mmdet.registry import DATASETS
+    from mmdet.utils import register_all_modules
+    from mmengine.config import Config
+    if split not in SPLITS:
+        raise ValueError(f'calibration split {split!r} is not supported; '
+                         f'allowed: {SPLITS}')
+    _, pipeline, input_shape = read_export(onnx_file)
+    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    register_all_modules()
+    dataset_cfg = cfg[f'{split}_dataloader'].dataset
+    if 'ann_file' in dataset_cfg:  # not a wrapper: an empty one then builds
+        dataset_cfg = dict(dataset_cfg, serialize_data=False)
+    try:
+        dataset = DATASETS.build(dataset_cfg)
+    except FileNotFoundError as error:
+        raise ValueError(f'the {split} dataset of the config cannot be read: '
+                         f'{error}') from None
+    if len(dataset) == 0:
+        raise ValueError(f'the {split} dataset of the config has no images '
+                         f'({dataset_cfg.get("ann_file")}); allowed: a dataset with '
+                         'at least one image')
+    if not 1 <= count <= len(dataset):
+        raise ValueError(f'calibration images {count}: allowed: 1 to '
+                         f'{len(dataset)}, the images of the {split} dataset')
+    chosen = np.sort(np.random.default_rng(0).choice(len(dataset), count,
+                                                     replace=False))
+    paths = [dataset.get_data_info(int(index))['img_path'] for index in chosen]
+    missing = missing_files(paths)  # CocoDataset itself does not check
+    if missing:
+        raise ValueError(f'{len(missing)} calibration images of the {split} '
+                         f'dataset are missing, e.g. {missing[0]}')
+    return CalibrationImages(paths, ExportInput(pipeline, input_shape))
+
+
+def quantize_model(onnx_file: str, out: str, calibration: Iterable[np.ndarray],
+                   quantizer: str = 'onnxruntime', info: Optional[dict] = None):
+    """Write ``onnx_file`` (fp32, one input named ``input``) quantized to int8
+    by ``quantizer`` (see QUANTIZERS), calibrated on the arrays of
+    ``calibration`` (re-iterable, with a length), to ``out``, atomically. Its
+    metadata is ``onnx_file``'s, plus ``info`` under QUANTIZED_KEY."""
+    import onnx
+    if quantizer not in QUANTIZERS:
+        raise ValueError(f'quantizer {quantizer!r} is not supported; allowed: '
+                         f'{QUANTIZERS}')
+    fp32 = onnx.load(onnx_file)
+    # both quantizers read constant operands (a convolution's bias, a
+    # Gather's table) from initializers only, and leave the rest fp32
+    prepared = constants_to_initializers(fp32)
+    with atomic_path(out) as partial:
+        if quantizer == 'onnxruntime':
+            _quantize_onnxruntime(prepared, partial, calibration)
+            int8 = onnx.load(partial)
+        else:
+            int8 = _quantize_nncf(prepared, calibration)
+        del int8.metadata_props[:]
+        int8.metadata_props.extend(fp32.metadata_props)
+        int8.metadata_props.add(key=QUANTIZED_KEY,
+                                value=repr(dict(quantizer=quantizer, **(info or {}))))
+        onnx.save(int8, partial)
+
+
+def quantize_detector(config, onnx_file: str, out: str, calib_images: int = 100,
+                      calib_split: str = 'train', quantizer: str = 'onnxruntime',
+                      cfg_options: Optional[dict] = None):
+    """Quantize a detector exported from ``config`` (``onnx_file``) to int8,
+    calibrated on ``calib_images`` images of its ``calib_split`` dataset:
+    what ``tools/quantize_onnx.py`` does."""
+    if quantizer not in QUANTIZERS:  # before reading any image
+        raise ValueError(f'quantizer {quantizer!r} is not supported; allowed: '
+                         f'{QUANTIZERS}')
+    images = calibration_images(config, onnx_file, calib_images, calib_split,
+                                cfg_options)
+    quantize_model(onnx_file, out, images, quantizer,
+                   dict(calib_images=calib_images, calib_split=calib_split))
+
+
+def constants_to_initializers(model):
+    """A copy of ``model`` in which each tensor ``Constant`` node of its main
+    graph, and each ``Identity`` of an initializer (the exporter shares equal
+    tensors, e.g. the zero biases of BN layers at their initial state, that
+    way), is replaced by an initializer of the same name and value."""
+    import onnx
+    model = copy.deepcopy(model)
+    graph = model.graph
+    initializers = {tensor.name: tensor for tensor in graph.initializer}
+    kept = []
+    for node in graph.node:
+        if (node.op_type == 'Constant' and len(node.attribute) == 1
+                and node.attribute[0].name == 'value'):
+            value = node.attribute[0].t
+        elif node.op_type == 'Identity' and node.input[0] in initializers:
+            value = initializers[node.input[0]]
+        else:
+            kept.append(node)
+            continue
+        tensor = onnx.TensorProto()
+        tensor.CopyFrom(value)
+        tensor.name = node.output[0]
+        graph.initializer.append(tensor)
+        initializers[tensor.name] = tensor
+    del graph.node[:]
+    graph.node.extend(kept)
+    return model
+
+
+def _quantize_onnxruntime(model, out, calibration):
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+
+    class Reader(CalibrationDataReader):
+
+        def __init__(self):
+            self.batches = iter(calibration)
+
+        def get_next(self):
+            batch = next(self.batches, None)
+            return None if batch is None else {INPUT_NAME: batch}
+
+    quantize_static(model, out, Reader(), quant_format=QuantFormat.QDQ,
+                    op_types_to_quantize=list(ORT_OPS), per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+
+
+def _quantize_nncf(model, calibration):
+    import nncf
+    dataset = nncf.Dataset(calibration, lambda batch: {INPUT_NAME: batch})
+    return nncf.quantize(model, dataset, subset_size=len(calibration),
+                         preset=nncf.QuantizationPreset.PERFORMANCE,
+                         ignored_scope=nncf.IgnoredScope(
+                             names=nncf_fp32_nodes(model), validate=False))
+
+
+def nncf_fp32_nodes(model):
+    """Names of the nodes NNCF is to leave in fp32: NNCF_FP32_OPS and the
+    nodes that read a RoiAlign's output (an FPN level's RoIs are pooled
+    into a concat, which NNCF would quantize per input - and a level that
+    no calibration RoI maps to has no statistics)."""
+    nodes = model.graph.node
+    roi_outputs = {name for node in nodes if node.op_type == 'RoiAlign'
+                   for name in node.output}
+    return [node.name for node in nodes if node.op_type in NNCF_FP32_OPS
+            or roi_outputs.intersection(node.input)]

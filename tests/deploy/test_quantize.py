@@ -1,0 +1,142 @@
+"""int8 quantization of exported detectors (shufflenet_det.deploy.quantize,
+tools/quantize_onnx.py): the file it writes runs where the fp32 one does, and
+bad input is refused before anything is written. Agreement of int8 and fp32
+detections on a trained model: tests/tools/test_demo.py."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from shufflenet_det.deploy.quantize import (QUANTIZED_KEY, calibration_images,
+                                            quantize_detector)
+from shufflenet_det.tools.benchmark import missing_engines
+from helpers import ROOT, run_tool
+
+onnx = pytest.importorskip('onnx')
+pytest.importorskip('onnxruntime')
+
+
+def installed(name):
+    return not missing_engines([name])
+
+
+@pytest.fixture(scope='module')
+def tiny_export(tiny_config):
+    """The tiny demo config's detector, random weights, exported through
+    tools/export_onnx.py (128x128)."""
+    from mmdet.apis import init_detector
+    root, config = tiny_config
+    model = init_detector(config, None, device='cpu')
+    checkpoint = str(root / 'tiny_random.pth')
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    onnx_file = str(root / 'tiny.onnx')
+    run_tool('tools/export_onnx.py', config, checkpoint, onnx_file)
+    return config, onnx_file
+
+
+def op_types(path):
+    return {node.op_type for node in onnx.load(path).graph.node}
+
+
+@pytest.mark.parametrize('quantizer', [
+    'onnxruntime',
+    pytest.param('nncf', marks=pytest.mark.skipif(not installed('nncf'),
+                                                  reason='nncf is not installed'))])
+def test_cli_writes_an_int8_file_that_runs_like_the_fp32_one(tiny_export, tmp_path,
+                                                             quantizer):
+    from shufflenet_det.deploy import OnnxDetector, openvino_model
+    config, fp32_file = tiny_export
+    out = str(tmp_path / 'int8.onnx')
+    log = run_tool('tools/quantize_onnx.py', config, fp32_file, out,
+                   '--calib-images', '3', '--calib-split', 'val',
+                   '--quantizer', quantizer)
+    assert f'{out}: int8 ({quantizer}), calibrated on 3 val images' in log
+    assert {'QuantizeLinear', 'DequantizeLinear'} <= op_types(out)
+    int8_model, fp32_model = onnx.load(out), onnx.load(fp32_file)
+    # int8 weights: every convolution reads a dequantized int8 initializer
+    int8_weights = {init.name for init in int8_model.graph.initializer
+                    if init.data_type == onnx.TensorProto.INT8}
+    assert int8_weights
+    metadata = {p.key: p.value for p in int8_model.metadata_props}
+    assert metadata.pop(QUANTIZED_KEY) == repr(dict(
+        quantizer=quantizer, calib_images=3, calib_split='val'))
+    assert metadata == {p.key: p.value for p in fp32_model.metadata_props}
+    image = str(next((Path(config).parent / 'data' / 'val').glob('*.png')))
+    int8, fp32 = OnnxDetector(out), OnnxDetector(fp32_file)
+    assert (int8.input_shape, int8.classes) == (fp32.input_shape, fp32.classes)
+    for detector in (int8, fp32):
+        result = detector(image)
+        assert result['bboxes'].shape[1] == 4 and result['labels'].dtype == np.int64
+    if installed('openvino'):
+        batch = np.zeros((1, 3, *int8.input_shape), np.float32)
+        dets, labels = openvino_model(out, threads=1)(batch).values()
+        assert dets.shape[-1] == 5 and labels.ndim == 2
+
+
+def test_bad_files_are_refused_naming_them(tiny_export, tmp_path):
+    from shufflenet_det.deploy import export_module
+    config, _ = tiny_export
+    out = tmp_path / 'int8.onnx'
+    text = tmp_path / 'notes.onnx'
+    text.write_text('not a model')
+    backbone = tmp_path / 'backbone.onnx'
+    export_module(torch.nn.Conv2d(3, 4, 3), torch.zeros(1, 3, 8, 8), str(backbone))
+    for model, message in ((tmp_path / 'missing.onnx', 'missing.onnx: no such file'),
+                           (text, 'notes.onnx is not an ONNX file'),
+                           (backbone, 'backbone.onnx has no test pipeline in its '
+                            'metadata, so it is not a detector exported by this '
+                            'project')):
+        with pytest.raises(ValueError, match=message):
+            quantize_detector(config, str(model), str(out), 2)
+    assert not list(tmp_path.glob('int8.onnx*'))
+
+
+def test_bad_calibration_sets_are_refused(tiny_export, tmp_path):
+    config, onnx_file = tiny_export
+    # the tiny dataset: 6 train, 5 val images
+    for count, split in ((7, 'train'), (0, 'val'), (6, 'val')):
+        with pytest.raises(ValueError, match=f'calibration images {count}: allowed: '
+                           f'1 to {6 if split == "train" else 5}, the images of '
+                           f'the {split} dataset'):
+            calibration_images(config, onnx_file, count, split)
+    with pytest.raises(ValueError, match="split 'test' is not supported; allowed: "
+                       r"\('train', 'val'\)"):
+        calibration_images(config, onnx_file, 2, 'test')
+    empty = tmp_path / 'empty.json'
+    empty.write_text(json.dumps(dict(images=[], annotations=[], categories=[
+        dict(id=1, name='circle')])))
+    with pytest.raises(ValueError, match='the val dataset of the config has no '
+                       'images'):
+        calibration_images(config, onnx_file, 2, 'val',
+                           {'val_dataloader.dataset.ann_file': str(empty)})
+    with pytest.raises(ValueError, match='the train dataset of the config cannot '
+                       'be read: .*nowhere.json'):
+        calibration_images(config, onnx_file, 2, 'train', {
+            'train_dataloader.dataset.ann_file': str(tmp_path / 'nowhere.json')})
+    with pytest.raises(ValueError, match="quantizer 'tflite' is not supported; "
+                       r"allowed: \('onnxruntime', 'nncf'\)"):
+        quantize_detector(config, onnx_file, str(tmp_path / 'x.onnx'), 2,
+                          quantizer='tflite')
+    assert not list(tmp_path.glob('x.onnx*'))
+    # the calibration images are what the graph takes: resized, padded
+    images = calibration_images(config, onnx_file, 2, 'val')
+    batches = list(images)
+    assert len(images) == 2 and all(b.shape == (1, 3, 128, 128) for b in batches)
+    assert not np.array_equal(batches[0], batches[1])
+
+
+def test_cli_exits_with_the_error_and_writes_nothing(tiny_export, tmp_path):
+    config, onnx_file = tiny_export
+    out = tmp_path / 'int8.onnx'
+    for args, message in (
+            (['--calib-images', '50'], 'calibration images 50: allowed: 1 to 6'),
+            (['--quantizer', 'tflite'], "invalid choice: 'tflite'")):
+        result = subprocess.run(
+            [sys.executable, 'tools/quantize_onnx.py', config, onnx_file, str(out),
+             *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not list(tmp_path.iterdir())
