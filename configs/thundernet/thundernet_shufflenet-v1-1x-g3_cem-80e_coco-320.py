@@ -1,13 +1,9 @@
 # The ThunderNet detector on ShuffleNet v1 1x g=3 (mmpretrain's ImageNet weights
-# of the paper's architecture): C4 = Stage3 (480), C5 = Stage4 (960).
-_base_ = './thundernet_snet146_cem-80e_coco-320.py'
+# of the paper's architecture; their input is the v2 config's, RGB with the
+# ImageNet mean/std): C4 = Stage3 (480), C5 = Stage4 (960).
+_base_ = './thundernet_shufflenet-v2-1x_cem-80e_coco-320.py'
 pretrained_source = 'mmpretrain'
 model = dict(
-    # RGB, ImageNet mean/std: the input of mmpretrain's weights.
-    data_preprocessor=dict(
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True),
     backbone=dict(
         _delete_=True,
         type='ShuffleNetV1',
