@@ -19,7 +19,7 @@ from shufflenet_det.converters import Converted, convert_checkpoint, save_conver
 from shufflenet_det.engine import KeepMetricsHook
 from shufflenet_det.models.classifier import ImageNetClassifier
 from shufflenet_det.paths import resource_root
-from shufflenet_det.tools.demo import demo_config, write_shapes_config
+from shufflenet_det.tools.demo import DEMO_CONFIG, demo_config, write_shapes_config
 
 ROOT = resource_root()  # the checkout: configs/, tools/
 # On top of a shapes config (shufflenet_det.tools.demo.write_shapes_config):
@@ -52,10 +52,11 @@ class RecordLosses(Hook):
         self.iters.append(runner.iter)
 
 
-def runner_config(work_dir, max_iters, checkpoint_interval, batch_size=4):
-    """The demo config for ``max_iters`` in the main process, seeded, reading
-    ``work_dir/data``."""
-    cfg = demo_config(str(work_dir), max_iters=max_iters)
+def runner_config(work_dir, max_iters, checkpoint_interval, batch_size=4,
+                  config=DEMO_CONFIG):
+    """The demo config (or ``config``, a demo-style one) for ``max_iters`` in
+    the main process, seeded, reading ``work_dir/data``."""
+    cfg = demo_config(str(work_dir), config, max_iters=max_iters)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[loader].update(num_workers=0, persistent_workers=False)
     cfg.train_dataloader.batch_size = batch_size
