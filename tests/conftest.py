@@ -38,23 +38,31 @@ C4_CONFIG = osp.join(ROOT, 'configs', 'shufflenet_v1',
                      'faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py')
 
 
-@pytest.fixture(scope='session')
-def c4_model(tmp_path_factory):
-    """A randomly initialised ShuffleNet v1 C4 detector, its checkpoint,
-    and its export through tools/export_onnx.py at 160x224."""
+def random_detector_export(root, config, *export_args):
+    """A randomly initialised detector of ``config`` (every box kept,
+    ``TOP_K``), and its export through tools/export_onnx.py with
+    ``export_args``: (model, onnx file, the tool's output)."""
     from mmdet.apis import init_detector
     from mmengine.config import Config
-    root = tmp_path_factory.mktemp('c4')
-    cfg = Config.fromfile(C4_CONFIG)
+    cfg = Config.fromfile(config)
     cfg.merge_from_dict(TOP_K)
     torch.manual_seed(0)
     model = randomise_batch_norm(init_detector(cfg, None, device='cpu'))
     checkpoint = str(root / 'random.pth')
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
-    onnx_file = str(root / 'c4.onnx')
-    log = run_tool('tools/export_onnx.py', C4_CONFIG, checkpoint, onnx_file,
-                   '--shape', '160', '224', '--cfg-options',
+    onnx_file = str(root / 'model.onnx')
+    log = run_tool('tools/export_onnx.py', config, checkpoint, onnx_file,
+                   *export_args, '--cfg-options',
                    *[f'{key}={value}' for key, value in TOP_K.items()])
+    return model, onnx_file, log
+
+
+@pytest.fixture(scope='session')
+def c4_model(tmp_path_factory):
+    """A randomly initialised ShuffleNet v1 C4 detector and its export
+    through tools/export_onnx.py at 160x224."""
+    model, onnx_file, log = random_detector_export(
+        tmp_path_factory.mktemp('c4'), C4_CONFIG, '--shape', '160', '224')
     assert 'input [1, 3, 160, 224]' in log
     return model, onnx_file
 
@@ -66,17 +74,7 @@ THUNDERNET_CONFIG = osp.join(ROOT, 'configs', 'demo', 'thundernet_snet146_shapes
 def thundernet_model(tmp_path_factory):
     """A randomly initialised ThunderNet SNet146 (the demo config) and its
     export through tools/export_onnx.py at its 256x256 input."""
-    from mmdet.apis import init_detector
-    from mmengine.config import Config
-    root = tmp_path_factory.mktemp('thundernet')
-    cfg = Config.fromfile(THUNDERNET_CONFIG)
-    cfg.merge_from_dict(TOP_K)
-    torch.manual_seed(0)
-    model = randomise_batch_norm(init_detector(cfg, None, device='cpu'))
-    checkpoint = str(root / 'random.pth')
-    torch.save(dict(state_dict=model.state_dict()), checkpoint)
-    onnx_file = str(root / 'thundernet.onnx')
-    log = run_tool('tools/export_onnx.py', THUNDERNET_CONFIG, checkpoint, onnx_file,
-                   '--cfg-options', *[f'{key}={value}' for key, value in TOP_K.items()])
+    model, onnx_file, log = random_detector_export(
+        tmp_path_factory.mktemp('thundernet'), THUNDERNET_CONFIG)
     assert 'input [1, 3, 256, 256]' in log
     return model, onnx_file

@@ -139,16 +139,20 @@ def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
         if config.startswith('torchvision:'):
             call, model = torchvision_call(config, engine, image_size, threads)
             calls[(config, 'eager' if engine == 'torch' else engine)] = call
-            image = torch.zeros(1, 3, *image_size)
-            shape, graph = model.input_shape(image), model
+            shape = model.input_shape(torch.zeros(1, 3, *image_size))
+
+            def count():
+                return conv_mult_adds(model, image_size)
         else:
             cfg = Config.fromfile(config_path(config))
             # init_weights() not called: no checkpoints
             model = silence_rpn(MODELS.build(cfg.model)).to(device).eval()
             data = one_image(model, cfg, image_size)
             shape = tuple(data['inputs'].shape[-2:])
-            image = torch.zeros(1, 3, *shape)
-            graph = ExportableFasterRCNN(copy.deepcopy(model), shape)
+
+            def count():  # the graph the ONNX engines run
+                return conv_mult_adds(
+                    ExportableFasterRCNN(copy.deepcopy(model), shape), shape)
             if engine == 'torch':
                 calls.update({(config, mode): (prepare(model, mode), data)
                               for mode in modes})
@@ -166,10 +170,10 @@ def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
         info.update({key: dict(shape=shape) for key in calls if key[0] == config})
         if config not in counted:
             with torch.no_grad():
-                gmacs[config] = conv_mult_adds(graph, image.shape[-2:])
-    times, counts = detector_stage_latency(calls, repeats, warmup)
-    for key, count in counts.items():
-        info[key]['proposals'] = count
+                gmacs[config] = count()
+    times, proposals = detector_stage_latency(calls, repeats, warmup)
+    for key, number in proposals.items():
+        info[key]['proposals'] = number
     return times, info, gmacs
 
 
