@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from shufflenet_det.models import MobileNetV1, ShuffleNetV1, ShuffleNetV2
+from shufflenet_det.models import MobileNetV1, ShuffleNetV1, ShuffleNetV2, SNet
 from helpers import match_rate, randomise_batch_norm
 
 ort = pytest.importorskip('onnxruntime')
@@ -24,8 +24,10 @@ BACKBONES = {
     **{f'v2-{variant}': (ShuffleNetV2, dict(widen_factor=0.5, variant=variant))
        for variant in ('torchvision', 'megvii')},
     'mobilenet-v1': (MobileNetV1, dict(widen_factor=0.25)),
+    'snet49': (SNet, dict(arch=49, out_indices=(0, 1, 2, 3))),
 }
-DYNAMO = ('v1-g3-paper', 'v1-g8-megvii', 'v2-torchvision', 'v2-megvii', 'mobilenet-v1')
+DYNAMO = ('v1-g3-paper', 'v1-g8-megvii', 'v2-torchvision', 'v2-megvii', 'mobilenet-v1',
+          'snet49')
 
 
 def run_onnx(path, *inputs):
