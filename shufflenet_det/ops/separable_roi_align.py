@@ -24,10 +24,12 @@ class SeparableRoIAlign(RoIAlign):
         pooled_h, pooled_w = self.output_size
         height, width = input.shape[2:]
         scaled = rois[:, 1:] * self.spatial_scale - (0.5 if self.aligned else 0)
-        row_weights, rows = self._axis_weights(scaled[:, 1], scaled[:, 3],
-                                               pooled_h, height)
-        col_weights, cols = self._axis_weights(scaled[:, 0], scaled[:, 2],
-                                               pooled_w, width)
+        row_weights, rows = roi_axis_weights(scaled[:, 1], scaled[:, 3], pooled_h,
+                                             height, self.sampling_ratio, self.aligned,
+                                             with_window=True)
+        col_weights, cols = roi_axis_weights(scaled[:, 0], scaled[:, 2], pooled_w,
+                                             width, self.sampling_ratio, self.aligned,
+                                             with_window=True)
         features = input.permute(0, 2, 3, 1).contiguous()  # no copy if NHWC
         output = input.new_empty(len(rois), pooled_h, pooled_w, input.size(1))
         windows = torch.cat((rois[:, :1].long(), rows, cols), dim=1).tolist()
@@ -43,37 +45,45 @@ class SeparableRoIAlign(RoIAlign):
                          out=output[i].view(pooled_h, -1))
         return output.permute(0, 3, 1, 2)
 
-    def _axis_weights(self, start: Tensor, end: Tensor, pooled: int,
-                      size: int):
-        """Averaged bilinear weights along one axis, ``(K, pooled, size)``,
-        and each RoI's ``[first, last + 1)`` feature index with a weight.
 
-        Sample positions, clamping and the grid size follow mmcv's kernel
-        (roi_align_cpu.cpp) step by step, in float32 as it does.
-        """
-        length = end - start
-        if not self.aligned:
-            length = length.clamp(min=1)
-        bin_size = (length / pooled)[:, None, None]
-        if self.sampling_ratio > 0:
-            grid = torch.full_like(bin_size, self.sampling_ratio)
-        else:
-            grid = bin_size.ceil()
+def roi_axis_weights(start: Tensor, end: Tensor, pooled: int, size: int,
+                     sampling_ratio: int, aligned: bool, with_window: bool = False):
+    """RoIAlign's averaged bilinear weights along one axis, ``(K, pooled,
+    size)``, for RoIs from ``start`` to ``end`` (``[K]``, feature
+    coordinates, the aligned half-pixel shift already applied): the weight of
+    each feature row (column) in each output row (column). Sample positions,
+    clamping and the grid size follow mmcv's and torchvision's kernels
+    (roi_align_cpu.cpp) step by step, in float32 as they do; weights are
+    dense tent functions, so the same code traces to ONNX. With
+    ``with_window``, also each RoI's ``[first, last + 1)`` index with a
+    weight.
+    """
+    length = end - start
+    if not aligned:
+        length = length.clamp(min=1)
+    bin_size = (length / pooled)[:, None, None]
+    if sampling_ratio > 0:
+        grid, steps = torch.full_like(bin_size, sampling_ratio), sampling_ratio
+    else:
+        grid = bin_size.ceil()
         steps = max(int(grid.max()) if len(grid) else 0, 1)
-        count = grid.clamp(min=1)  # an empty RoI has no samples
-        bins = torch.arange(pooled, dtype=start.dtype)[None, :, None]
-        samples = torch.arange(steps, dtype=start.dtype)[None, None, :]
-        position = (start[:, None, None] + bins * bin_size +
-                    (samples + 0.5) * bin_size / count)
-        valid = (samples < grid) & (position >= -1) & (position <= size)
-        position = position.clamp(min=0)
-        low = position.floor().clamp(max=size - 1)
-        high = (low + 1).clamp(max=size - 1)  # past the edge: both weights
-        upper_weight = position - low         # go to the last row/column
-        share = valid / count
-        weights = start.new_zeros(len(start), pooled, size)
-        weights.scatter_add_(2, low.long(), (1 - upper_weight) * share)
-        weights.scatter_add_(2, high.long(), upper_weight * share)
-        first = torch.where(valid, low, size).amin(dim=(1, 2))
-        last = torch.where(valid, high, -1).amax(dim=(1, 2))
-        return weights, torch.stack((first, last + 1), dim=1).long()
+    count = grid.clamp(min=1)  # an empty RoI has no samples
+    bins = torch.arange(pooled, dtype=start.dtype)[None, :, None]
+    samples = torch.arange(steps, dtype=start.dtype)[None, None, :]
+    position = (start[:, None, None] + bins * bin_size +
+                (samples + 0.5) * bin_size / count)
+    valid = (samples < grid) & (position >= -1) & (position <= size)
+    # past the last row/column a sample reads the last one, with weight 1
+    position = position.clamp(min=0, max=size - 1)
+    share = valid / count
+    offsets = position[..., None] - torch.arange(size, dtype=start.dtype)
+    tents = (1 - offsets.abs()).clamp(min=0) * share[..., None]
+    # a sum of slices: ONNX engines' ReduceSum over a middle axis is slow
+    weights = sum(tents[:, :, step] for step in range(steps))
+    if not with_window:
+        return weights
+    low = position.floor()
+    high = (low + 1).clamp(max=size - 1)
+    first = torch.where(valid, low, size).amin(dim=(1, 2))
+    last = torch.where(valid, high, -1).amax(dim=(1, 2))
+    return weights, torch.stack((first, last + 1), dim=1).long()
