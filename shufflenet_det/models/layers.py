@@ -1,6 +1,6 @@
 """Building blocks shared by the backbones."""
 import copy
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import torch
 from mmcv.cnn import build_activation_layer
@@ -54,6 +54,21 @@ def interleave_channels(parts: Sequence[Tensor]) -> Tensor:
     shape[dim] = -1
     out = torch.stack(parts, dim + 1).reshape(shape)
     return out.permute(0, 3, 1, 2) if nhwc else out
+
+
+def split_even_odd(x: Tensor) -> Tuple[Tensor, Tensor]:
+    """``x[:, 0::2], x[:, 1::2]``: ShuffleNet v2's split in Megvii's layout.
+
+    PyTorch takes strided views (no copy). Under ONNX export the channels
+    are transposed into the two halves and split: the same values, and
+    OpenVINO runs a transpose with a JIT kernel where it runs strided
+    ``Slice`` with its reference one (docs/thundernet.md).
+    """
+    if not torch.onnx.is_in_onnx_export():
+        return x[:, 0::2], x[:, 1::2]
+    shape = list(x.shape)  # traced: the batch stays dynamic
+    pairs = x.reshape(shape[0], shape[1] // 2, 2, *shape[2:]).transpose(1, 2)
+    return pairs.reshape(shape).chunk(2, 1)
 
 
 def is_nhwc(x: Tensor) -> bool:

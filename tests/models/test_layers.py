@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from shufflenet_det.models import channel_shuffle
-from shufflenet_det.models.layers import interleave_channels
+from shufflenet_det.models.layers import interleave_channels, split_even_odd
 
 
 @pytest.mark.parametrize('groups,channels', [(1, 6), (2, 8), (3, 12), (4, 8), (8, 64)])
@@ -72,3 +72,31 @@ def test_interleave_channels_is_concat_then_shuffle(memory_format):
 def test_interleave_channels_rejects_unequal_parts():
     with pytest.raises(ValueError, match=r'\(1, 4, 2, 2\) and \(1, 6, 2, 2\)'):
         interleave_channels((torch.randn(1, 4, 2, 2), torch.randn(1, 6, 2, 2)))
+
+
+class EvenOdd(torch.nn.Module):
+
+    def forward(self, x):
+        return split_even_odd(x)
+
+
+def test_split_even_odd_exports_without_strided_slices(tmp_path):
+    """The same halves in PyTorch and in ONNX Runtime, for another batch
+    size too; the graph has no strided Slice (OpenVINO's reference kernel),
+    as the strided views themselves would give."""
+    ort = pytest.importorskip('onnxruntime')
+    onnx = pytest.importorskip('onnx')
+    x = torch.randn(2, 12, 5, 7)
+    even, odd = split_even_odd(x)
+    assert torch.equal(even, x[:, 0::2]) and torch.equal(odd, x[:, 1::2])
+    path = str(tmp_path / 'split.onnx')
+    torch.onnx.export(EvenOdd(), (x, ), path, dynamo=False, opset_version=17,
+                      input_names=['x'], dynamic_axes={'x': {0: 'batch'}})
+    nodes = onnx.load(path).graph.node
+    # a strided Slice has a fifth input, its steps
+    assert all(len(node.input) < 5 for node in nodes if node.op_type == 'Slice')
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    for batch in (x, torch.randn(3, 12, 5, 7)):
+        actual = session.run(None, {'x': batch.numpy()})
+        assert all(torch.equal(torch.from_numpy(a), b)
+                   for a, b in zip(actual, (batch[:, 0::2], batch[:, 1::2])))

@@ -6,7 +6,7 @@ from mmcv.cnn import ConvModule
 from mmdet.registry import MODELS
 from torch import Tensor, nn
 
-from ..layers import interleave_channels
+from ..layers import interleave_channels, split_even_odd
 from ..utils import check_choice
 from .base import StagedBackbone
 
@@ -74,7 +74,8 @@ class ShuffleNetV2Unit(nn.Module):
         if self.variant == 'megvii':
             if self.stride > 1:
                 return torch.cat((self.branch1(x), self.branch2(x)), dim=1)
-            return torch.cat((x[:, 0::2], self.branch2(x[:, 1::2])), dim=1)
+            identity, residual = split_even_odd(x)
+            return torch.cat((identity, self.branch2(residual)), dim=1)
         if self.stride > 1:
             parts = (self.branch1(x), self.branch2(x))
         else:
