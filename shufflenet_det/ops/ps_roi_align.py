@@ -85,8 +85,9 @@ class PSRoIAlign(nn.Module):
         rows = rows.reshape(k, count, channels, k * width)  # [k (i), R, C, k (j) W]
         # bin column j's weights in block j of [R, k * W, k], so that the
         # column sums are a MatMul too
-        blocks = col_weights[:, :, :, None] * torch.eye(k).to(features)[:, None]
-        pooled = torch.matmul(rows, blocks.reshape(count, k * width, k))
+        block_of = torch.eye(k).to(features).repeat_interleave(width, 0)  # [k*W, k]
+        blocks = col_weights.reshape(count, k * width, 1) * block_of
+        pooled = torch.matmul(rows, blocks)
         return pooled.permute(1, 2, 0, 3)  # [k (i), R, C, k (j)] -> [R, C, k, k]
 
     def extra_repr(self) -> str:
