@@ -81,15 +81,24 @@ def test_backbone_outputs_at_other_strides_are_refused(model_cfg):
         model.extract_feat(torch.zeros(1, 3, 64, 64))
 
 
-def test_demo_config_learns_in_a_few_iterations(tmp_path):
-    """60 iterations of 4 images through mmengine's Runner: the total loss
-    falls to under half its start (the RPN, SAM and R-CNN train together).
-    The mAP is not checked: at this budget it is still at the level of
-    random boxes (0.8 % after 80 iterations, 2.5 % untrained)."""
-    generate_shapes_dataset(str(tmp_path / 'data'), num_train=16, num_val=8,
+def test_demo_config_learns_its_training_images(tmp_path):
+    """100 iterations on 8 images through mmengine's Runner, evaluated on
+    those images: the total loss falls to under half its start (the RPN,
+    SAM and R-CNN train together) and the bbox mAP rises above 0.1 from the
+    level of random boxes (measured: 0.002 untrained, 0.06 after 60
+    iterations, 0.26 after these 100)."""
+    generate_shapes_dataset(str(tmp_path / 'data'), num_train=8, num_val=1,
                             image_size=96, max_objects=3, min_side=16)
-    _, record, metrics = run_training(runner_config(tmp_path, 60, 60, config=CONFIG))
-    assert record.iters == list(range(60))
+    cfg = runner_config(tmp_path, 100, 100, config=CONFIG)
+    for loader in ('val_dataloader', 'test_dataloader'):
+        cfg[loader].dataset.update(ann_file='annotations/instances_train.json',
+                                   data_prefix=dict(img='train/'))
+    cfg.val_evaluator.ann_file = osp.join(tmp_path, 'data', 'annotations',
+                                          'instances_train.json')
+    cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.1, by_epoch=False,
+                                begin=0, end=10)]
+    _, record, metrics = run_training(cfg)
+    assert record.iters == list(range(100))
     first, last = record.losses[:5], record.losses[-5:]
     assert sum(last) / 5 < 0.5 * sum(first) / 5, record.losses
-    assert 'coco/bbox_mAP' in metrics
+    assert metrics['coco/bbox_mAP'] > 0.1, metrics
