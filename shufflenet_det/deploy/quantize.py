@@ -29,7 +29,7 @@ QUANTIZED_KEY = 'shufflenet_det.quantized'
 # ONNX Runtime: the operators given int8 inputs. The rest (RoiAlign, NMS,
 # box decoding, shuffles) stays fp32 between DequantizeLinear / QuantizeLinear.
 ORT_OPS = ('Conv', 'Gemm', 'MatMul')
-# NNCF: operators left in fp32 (see nncf_fp32_nodes); it quantizes the
+# NNCF: operators left in fp32 (see fp32_nodes); it quantizes the
 # others' inputs as its CPU hardware config says.
 NNCF_FP32_OPS = ('RoiAlign', 'NonMaxSuppression', 'TopK')
 
@@ -200,6 +200,7 @@ def _quantize_onnxruntime(model, out, calibration):
 
     quantize_static(model, out, Reader(), quant_format=QuantFormat.QDQ,
                     op_types_to_quantize=list(ORT_OPS), per_channel=True,
+                    nodes_to_exclude=fp32_nodes(model, 'onnxruntime'),
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
 
 
@@ -209,16 +210,30 @@ def _quantize_nncf(model, calibration):
     return nncf.quantize(model, dataset, subset_size=len(calibration),
                          preset=nncf.QuantizationPreset.PERFORMANCE,
                          ignored_scope=nncf.IgnoredScope(
-                             names=nncf_fp32_nodes(model), validate=False))
+                             names=fp32_nodes(model, 'nncf'), validate=False))
 
 
-def nncf_fp32_nodes(model):
-    """Names of the nodes NNCF is to leave in fp32: NNCF_FP32_OPS and the
-    nodes that read a RoiAlign's output (an FPN level's RoIs are pooled
-    into a concat, which NNCF would quantize per input - and a level that
-    no calibration RoI maps to has no statistics)."""
+def fp32_nodes(model, quantizer: str):
+    """Names of the nodes ``quantizer`` is to leave in fp32.
+
+    Both: MatMuls of two activations (PSRoIAlign's bilinear weights times
+    the map): int8 pays for weights, and 8 bits of interpolation weight
+    would move the samples. NNCF, which quantizes more than the weighted
+    layers, also: NNCF_FP32_OPS; the nodes that read a RoiAlign's output (an
+    FPN level's RoIs are pooled into a concat that NNCF would quantize per
+    input, and a level that no calibration RoI maps to has no statistics);
+    and the export wrapper's own pre- and post-processing, the nodes outside
+    any module's scope (anchors, box decoding, score filtering: a
+    calibration image with no box above the threshold leaves none either).
+    """
     nodes = model.graph.node
-    roi_outputs = {name for node in nodes if node.op_type == 'RoiAlign'
-                   for name in node.output}
-    return [node.name for node in nodes if node.op_type in NNCF_FP32_OPS
-            or roi_outputs.intersection(node.input)]
+    constants = {tensor.name for tensor in model.graph.initializer}
+    fp32 = [node.name for node in nodes if node.op_type == 'MatMul'
+            and not constants.intersection(node.input)]
+    if quantizer == 'nncf':
+        roi_outputs = {name for node in nodes if node.op_type == 'RoiAlign'
+                       for name in node.output}
+        fp32 += [node.name for node in nodes if node.op_type in NNCF_FP32_OPS
+                 or roi_outputs.intersection(node.input)
+                 or node.name.count('/') < 2]  # '/Mul_19', not '/bbox_head/...'
+    return fp32

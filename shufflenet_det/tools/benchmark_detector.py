@@ -91,7 +91,9 @@ class TorchvisionDetector(nn.Module):
         super().__init__()
         import torchvision
         builder = getattr(torchvision.models.detection, name.split(':', 1)[1])
-        self.model = silence_rpn(builder(weights=None, weights_backbone=None)).eval()
+        self.model = silence_rpn(builder(weights=None, weights_backbone=None))
+        # the wrapper too: torch.onnx.export restores each module's mode
+        self.eval()
 
     def forward(self, image: Tensor):
         (result, ) = self.model(list(image))

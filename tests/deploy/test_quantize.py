@@ -140,3 +140,22 @@ def test_cli_exits_with_the_error_and_writes_nothing(tiny_export, tmp_path):
              *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_fp32_nodes_are_the_activation_products_and_the_wrappers_own(
+        thundernet_model):
+    """PSRoIAlign's MatMuls (bilinear weights times the map) stay fp32 for
+    both quantizers; NNCF also leaves the export wrapper's post-processing
+    (box decoding, score filtering: nodes outside any module's scope), and
+    quantizes the layers of every module."""
+    from shufflenet_det.deploy.quantize import constants_to_initializers, fp32_nodes
+    model = constants_to_initializers(onnx.load(thundernet_model[1]))
+    nodes = {node.name: node.op_type for node in model.graph.node}
+    for_ort = fp32_nodes(model, 'onnxruntime')
+    assert for_ort and {nodes[name] for name in for_ort} == {'MatMul'}
+    assert all('roi_extractor' in name for name in for_ort)
+    for_nncf = set(fp32_nodes(model, 'nncf'))
+    assert set(for_ort) < for_nncf
+    assert {'NonMaxSuppression', 'TopK', 'Exp'} <= {nodes[name] for name in for_nncf}
+    weighted = [name for name, op in nodes.items() if op in ('Conv', 'Gemm')]
+    assert weighted and not for_nncf.intersection(weighted)
