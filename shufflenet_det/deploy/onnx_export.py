@@ -106,13 +106,17 @@ class ExportableFasterRCNN(nn.Module):
             rpn_outs, features = self.model.rpn_forward(features)
         else:
             rpn_outs = self.model.rpn_head(features)
-        proposals = self.propose(*rpn_outs)
-        boxes, scores, labels = self.detect(features, proposals)
+        proposals, real = self.propose(*rpn_outs)
+        boxes, scores, labels = self.detect(features, proposals, real)
         return torch.cat((boxes, scores[:, None]), 1)[None], labels[None]
 
     def propose(self, cls_scores: Sequence[Tensor],
-                bbox_preds: Sequence[Tensor]) -> Tensor:
-        """RPN proposals (K, 4): ``RPNHead.predict_by_feat`` for one image."""
+                bbox_preds: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+        """RPN proposals: ``RPNHead.predict_by_feat`` for one image, padded
+        to ``max_per_img`` rows with zero boxes, and which rows are real
+        (``[max_per_img, 4]``, ``[max_per_img]``). So the RoI head has one
+        static shape, which OpenVINO plans once; the padding's detections are
+        dropped (:meth:`detect`)."""
         head = self.model.rpn_head
         cfg = head.test_cfg
         nms_pre = cfg.get('nms_pre', -1)
@@ -140,12 +144,14 @@ class ExportableFasterRCNN(nn.Module):
             boxes, scores, levels = boxes[valid], scores[valid], levels[valid]
         keep = self.batched_nms(boxes, scores, levels, cfg.nms.iou_threshold,
                                 cfg.max_per_img)
-        return boxes[keep]
+        count = cfg.max_per_img
+        padded = torch.cat((boxes[keep], boxes.new_zeros(count, 4)))[:count]
+        return padded, torch.arange(count) < keep.shape[0]
 
-    def detect(self, features: Sequence[Tensor],
-               proposals: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+    def detect(self, features: Sequence[Tensor], proposals: Tensor,
+               real: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
         """Boxes, scores and labels: ``StandardRoIHead.predict_bbox`` for
-        one image, then ``multiclass_nms``."""
+        one image, then ``multiclass_nms``; only the ``real`` proposals'."""
         roi_head = self.model.roi_head
         bbox_head = roi_head.bbox_head
         cfg = roi_head.test_cfg
@@ -154,6 +160,7 @@ class ExportableFasterRCNN(nn.Module):
             pooled = roi_head.shared_head(pooled)
         cls_score, bbox_pred = bbox_head(pooled)
         scores = cls_score.softmax(-1)[:, :-1]  # without the background
+        scores = scores.masked_fill(~real[:, None], -1.0)  # under any score_thr
         num_classes = scores.shape[1]
         # mmdet decodes every (RoI, class) box, then drops those scoring at
         # most score_thr; decoding the others only gives the same boxes

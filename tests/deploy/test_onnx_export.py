@@ -113,6 +113,29 @@ def test_thundernet_export_matches_pytorch_in_both_engines(thundernet_model):
         assert match_rate(expected, actual) >= 0.95, engine
 
 
+def test_padded_proposals_add_no_detections(thundernet_model):
+    """With fewer proposals than ``max_per_img`` (here: far more asked than
+    there are anchors), the padding rows of the static RoI head give no
+    detection: the exportable forward, run in PyTorch, finds mmdet's boxes,
+    labels and scores."""
+    import copy
+
+    from shufflenet_det.deploy import ExportableFasterRCNN
+    model = copy.deepcopy(thundernet_model[0])
+    model.rpn_head.test_cfg.max_per_img = 5000  # 256x256: 16 x 16 x 3 anchors
+    model.roi_head.test_cfg.max_per_img = -1  # every detection, padding's too
+    image = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(2)) * 255
+    expected = pytorch_predict(model, image)
+    with torch.no_grad():
+        dets, labels = ExportableFasterRCNN(model, (256, 256))(image)
+    actual = dict(bboxes=dets[0, :, :4].numpy(), scores=dets[0, :, 4].numpy(),
+                  labels=labels[0].numpy())
+    assert len(actual['scores']) == len(expected['scores']) > 0
+    # the same detections, in the same order up to ties of equal scores
+    assert match_rate(actual, expected, 0.999, 1e-5) == 1
+    assert match_rate(expected, actual, 0.999, 1e-5) == 1
+
+
 def test_export_refuses_what_it_cannot_reproduce(c4_model):
     from mmcv.ops import RoIPool
 
