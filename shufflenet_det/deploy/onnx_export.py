@@ -7,8 +7,8 @@ and right to a fixed size, and returns mmdeploy's end-to-end outputs:
 ``dets`` ``[1, N, 5]`` (x1, y1, x2, y2, score in input pixels) and ``labels``
 ``[1, N]`` (int64). Normalisation and channel order are inside the graph;
 RoIAlign and NMS are ONNX's own ``RoiAlign`` (opset 16 ``half_pixel``, mmcv's
-``aligned=True``) and ``NonMaxSuppression`` (ThunderNet's PSRoIAlign: a
-``RoiAlign`` of 1x1 bins), so ONNX Runtime, OpenVINO and TensorRT run it
+``aligned=True``) and ``NonMaxSuppression`` (ThunderNet's PSRoIAlign: two
+``MatMul`` of separable bilinear weights), so ONNX Runtime, OpenVINO and TensorRT run it
 without plugins.
 """
 import copy

@@ -13,7 +13,7 @@ class _NMSFirstK(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, boxes: Tensor, scores: Tensor, iou_threshold: float,
-                max_output: int) -> Tensor:
+                max_output: Optional[int]) -> Tensor:
         keep = torchvision.ops.nms(boxes, scores, iou_threshold)
         return keep if max_output is None else keep[:max_output]
 
