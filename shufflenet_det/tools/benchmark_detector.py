@@ -63,7 +63,8 @@ PUBLISHED_AP = {
     'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-600.py': 19.8,
     TORCHVISION: 22.8,
 }
-# int8 (issue 20): the ShuffleNet 600 detectors, best int8 / best fp32 at most
+# int8 (issue 20): the ShuffleNet 600 detectors and ThunderNet, best int8 /
+# best fp32 at most
 INT8_TARGET = 0.6
 STAGES = ('backbone', 'rpn', 'roi_head')
 # mmengine imports pkg_resources once per config file it reads
@@ -225,6 +226,13 @@ def print_table(times, info, totals, gmacs, args):
               f'{"-" if ratio is None else f"{ratio:.2f}"} |')
 
 
+def has_int8_target(config):
+    """Whether INT8_TARGET applies: the 600 ShuffleNet detectors and every
+    ThunderNet."""
+    return (osp.basename(config).startswith('thundernet')
+            or ('shufflenet' in config and config.endswith('-600.py')))
+
+
 def best_engine(totals, config, int8=False):
     """(runs as, median ms) of ``config``'s fastest way to run in that
     precision, or None."""
@@ -246,7 +254,7 @@ def print_targets(totals):
         print(f'target: {name} ({best[0]} {best[1]:.1f} ms / {base[0]} '
               f'{base[1]:.1f} ms): {ratio:.2f} (target <= {target:.2f}) {verdict}')
     for config in dict.fromkeys(c for c, run_as in totals if is_int8(run_as)):
-        if 'shufflenet' not in config or not config.endswith('-600.py'):
+        if not has_int8_target(config):
             continue
         int8, fp32 = (best_engine(totals, config, int8) for int8 in (True, False))
         name = f'{label(config)} int8 / fp32, best engine each'

@@ -308,6 +308,26 @@ def test_int8_targets_compare_with_fp32_and_int8_mobilenet(capsys):
     assert '- ShuffleNet v2 1x int8 (None) / fp32 (None): not measured' in lines
 
 
+def test_detector_int8_targets_cover_thundernet_and_the_600_shufflenets(capsys):
+    from shufflenet_det.tools.benchmark_detector import print_targets
+    snet49 = 'thundernet/thundernet_snet49_cem-80e_coco-320.py'
+    c4 = 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'
+    mobilenet = 'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-600.py'
+    totals = {}
+    for config, fp32, int8 in ((snet49, 10.0, 7.0), (c4, 100.0, 50.0),
+                               (mobilenet, 200.0, 50.0)):
+        totals[(config, 'openvino')] = (fp32, fp32, fp32)
+        totals[(config, 'openvino int8/nncf')] = (int8, int8, int8)
+    print_targets(totals)
+    lines = [line for line in capsys.readouterr().out.splitlines()
+             if line.startswith('int8 target')]
+    assert lines == [
+        'int8 target: thundernet_snet49_cem-80e_coco-320 int8 / fp32, best engine '
+        'each: 0.70 (target <= 0.60) MISSED',
+        'int8 target: faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600 int8 / fp32, '
+        'best engine each: 0.50 (target <= 0.60) met']
+
+
 @pytest.mark.parametrize('engine', ENGINES[1:])
 def test_onnx_runner_runs_the_model_quantized(engine):
     """int8: near the fp32 outputs, not equal to them."""
