@@ -22,10 +22,11 @@ def _registry():
     register_all_modules()
 
 
-def warnings_of(function):
+def log_messages(function, level=logging.WARNING):
+    """What ``function()`` logs through mmengine's logger at ``level`` or above."""
     logger = MMLogger.get_current_instance()
     records = []
-    handler = logging.Handler(logging.WARNING)
+    handler = logging.Handler(level)
     handler.emit = records.append
     logger.addHandler(handler)
     try:
@@ -43,7 +44,7 @@ def test_c4_backbone_and_head_compute_the_full_backbone(config, source, tmp_path
     full = full_backbone(cfg.model.backbone)
     path = write_converted(full, source, tmp_path / 'weights.pth')
     _, detector = c4_detector(config, path)
-    assert warnings_of(detector.init_weights) == []
+    assert log_messages(detector.init_weights) == []
     detector.eval()
     first_stage = cfg.model.roi_head.shared_head.first_stage
     x = torch.randn(1, 3, 96, 128)
@@ -116,7 +117,7 @@ def test_explicit_partial_loading(tmp_path):
     with pytest.raises(ValueError, match='1 missing: layers.4.1.pointwise_conv'):
         MODELS.build(cfg).init_weights()
     backbone = MODELS.build(dict(cfg, init_cfg=dict(cfg['init_cfg'], strict=False)))
-    assert any('1 missing' in w for w in warnings_of(backbone.init_weights))
+    assert any('1 missing' in w for w in log_messages(backbone.init_weights))
     torch.testing.assert_close(backbone.layers[0][0].depthwise_conv.conv.weight,
                                model.layers[0][0].depthwise_conv.conv.weight)
 
@@ -158,19 +159,6 @@ def published_checkpoint(source, folder):
     return str(path), cfg
 
 
-def infos_of(function):
-    logger = MMLogger.get_current_instance()
-    records = []
-    handler = logging.Handler(logging.INFO)
-    handler.emit = records.append
-    logger.addHandler(handler)
-    try:
-        function()
-    finally:
-        logger.removeHandler(handler)
-    return [r.getMessage() for r in records]
-
-
 @pytest.mark.parametrize('source', ['torchvision', 'mmpretrain', 'megvii', 'timm'])
 def test_published_checkpoint_loads_as_its_converted_file(source, tmp_path):
     """init_cfg on the file as published: recognised, converted in memory and
@@ -178,7 +166,7 @@ def test_published_checkpoint_loads_as_its_converted_file(source, tmp_path):
     path, cfg = published_checkpoint(source, tmp_path)
     direct = MODELS.build(dict(cfg, init_cfg=dict(type='Pretrained',
                                                   checkpoint=path)))
-    logs = infos_of(direct.init_weights)
+    logs = log_messages(direct.init_weights, logging.INFO)
     converted = str(tmp_path / 'converted.pth')
     save_converted(convert_checkpoint(source, path), source, converted)
     explicit = MODELS.build(dict(cfg, init_cfg=dict(type='Pretrained',
