@@ -165,13 +165,13 @@ class ExportableFasterRCNN(nn.Module):
         # mmdet decodes every (RoI, class) box, then drops those scoring at
         # most score_thr; decoding the others only gives the same boxes
         valid = (scores.reshape(-1) > cfg.score_thr).nonzero().squeeze(1)
-        rois = valid.div(num_classes, rounding_mode='floor')
-        labels = valid - rois * num_classes
+        roi_index = valid.div(num_classes, rounding_mode='floor')
+        labels = valid - roi_index * num_classes
         if bbox_head.reg_class_agnostic:
-            deltas = bbox_pred[rois]
+            deltas = bbox_pred[roi_index]
         else:
             deltas = bbox_pred.reshape(-1, 4)[valid]
-        boxes = self.decode(bbox_head.bbox_coder, proposals[rois], deltas)
+        boxes = self.decode(bbox_head.bbox_coder, proposals[roi_index], deltas)
         scores = scores.reshape(-1)[valid]
         keep = self.batched_nms(boxes, scores, labels, cfg.nms.iou_threshold,
                                 cfg.max_per_img if cfg.max_per_img > 0 else None)
