@@ -78,3 +78,17 @@ def thundernet_model(tmp_path_factory):
         tmp_path_factory.mktemp('thundernet'), THUNDERNET_CONFIG)
     assert 'input [1, 3, 256, 256]' in log
     return model, onnx_file
+
+
+@pytest.fixture(scope='session')
+def fpn_export(tiny_config):
+    """The tiny demo config's FPN detector, random weights, exported through
+    tools/export_onnx.py (128x128): (config, onnx file)."""
+    from mmdet.apis import init_detector
+    root, config = tiny_config
+    model = init_detector(config, None, device='cpu')
+    checkpoint = str(root / 'tiny_random.pth')
+    torch.save(dict(state_dict=model.state_dict()), checkpoint)
+    onnx_file = str(root / 'tiny.onnx')
+    run_tool('tools/export_onnx.py', config, checkpoint, onnx_file)
+    return config, onnx_file

@@ -22,7 +22,11 @@ from helpers import ROOT, write_tiny_config
 TABLE7_CONFIG = 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'
 CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-convert-weights',
                    'shufflenet-det-check-coco', 'shufflenet-det-reproduce',
-                   'shufflenet-det-complexity')
+                   'shufflenet-det-complexity', 'shufflenet-det-predict')
+# where tools/setup_env.sh downloads the runtime extra's wheels
+RUNTIME_WHEELS = osp.join(os.environ.get('SHUFFLENET_DET_CACHE', osp.expanduser(
+    '~/.cache/shufflenet_det')), 'runtime-wheels')
+TRAINING_STACK = ('torch', 'torchvision', 'mmcv', 'mmengine', 'mmdet')
 NOT_SOURCES = ('.git', '.venv', 'build', 'dist', 'work_dirs', 'data', 'results',
                'checkpoints', '*.egg-info', '__pycache__', '.pytest_cache')
 
@@ -100,13 +104,13 @@ def test_pip_installs_into_an_existing_stack_without_changing_it(
         stack, wheel, tmp_path):
     versions, accepted = STACKS[stack]
     python, site = fresh_venv(tmp_path / 'venv')
-    for name, version in dict(versions, pycocotools='2.0.6').items():
+    for name, version in dict(versions, pycocotools='2.0.6', numpy='1.26.4').items():
         dist_info = osp.join(site, f'{name}-{version}.dist-info')
         os.makedirs(dist_info)
         with open(osp.join(dist_info, 'METADATA'), 'w') as f:
             f.write(f'Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n')
     result = pip_into(python, 'install', '--dry-run', '--no-index', '--quiet',
-                      '--report', '-', wheel)
+                      '--report', '-', f'{wheel}[mmdet]')
     if not accepted:
         assert result.returncode != 0
         assert 'mmcv<2.2.0,>=2.0.0rc4' in result.stderr
@@ -177,3 +181,36 @@ def test_installed_wheel_works_from_outside_the_checkout(wheel, tmp_path):
     log = run([python, mmdet_train, 'tiny.py', '--work-dir', 'work'],
               cwd=elsewhere, env=env)
     assert osp.isfile(elsewhere / 'work' / 'iter_2.pth'), log[-2000:]
+
+
+def test_runtime_extra_installs_alone_and_predicts(wheel, thundernet_model, tmp_path):
+    """pip install "shufflenet_det[runtime]" from local wheels, offline, into
+    an empty environment: no training stack comes with it, it stays under
+    400 MB, and shufflenet-det-predict runs an exported detector."""
+    assert osp.isdir(RUNTIME_WHEELS), (
+        f'{RUNTIME_WHEELS} is missing: tools/setup_env.sh downloads the runtime '
+        'extra\'s wheels there')
+    venv = tmp_path / 'venv'
+    python, site = fresh_venv(venv)
+    result = pip_into(python, 'install', '--no-index', '--find-links', RUNTIME_WHEELS,
+                      '--quiet', f'{wheel}[runtime]')
+    assert result.returncode == 0, result.stderr[-3000:]
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    found = run([python, '-c', 'import importlib.util as u, sys; print([m for m in '
+                 'sys.argv[1:] if u.find_spec(m)])', *TRAINING_STACK],
+                cwd=tmp_path, env=env)
+    assert found.strip() == '[]'
+    files = [osp.join(folder, name) for folder, _, names in os.walk(venv)
+             for name in names]
+    size = sum(osp.getsize(path) for path in files if not osp.islink(path))
+    assert size < 400 * 2**20, f'{size / 2**20:.0f} MB'
+    image = tmp_path / 'image.jpg'
+    import cv2
+    import numpy as np
+    cv2.imwrite(str(image), np.random.default_rng(0).integers(0, 256, (96, 128, 3),
+                                                              np.uint8))
+    log = run([str(venv / 'bin' / 'shufflenet-det-predict'), thundernet_model[1],
+               str(image), '--out-dir', 'out'], cwd=tmp_path, env=env)
+    assert '1 of 1 inputs predicted' in log
+    preds = json.loads((tmp_path / 'out' / 'preds' / 'image.json').read_text())
+    assert len(preds['bboxes']) == len(preds['scores']) > 0

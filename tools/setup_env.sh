@@ -88,6 +88,12 @@ step "$MMDET_PIN, test tools and shufflenet_det (editable)"
 pip_install "$MMDET_PIN" "${DEV_PINS[@]}"
 pip_install --no-build-isolation -e "$ROOT"
 
+step "runtime extra's wheels (tests/test_install.py installs them offline)"
+mapfile -t RUNTIME_REQUIREMENTS < <("$PY" "$ROOT/tools/check_runtime_wheels.py" \
+    --print-requirements --extras runtime)
+"$PY" -m pip download --quiet --only-binary=:all: -d "$CACHE/runtime-wheels" \
+    "${RUNTIME_REQUIREMENTS[@]}"
+
 step "verifying the installed stack"
 "$PY" - <<'PY'
 import mmcv, mmdet, mmengine, torch

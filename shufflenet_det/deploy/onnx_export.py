@@ -30,13 +30,9 @@ from torch import Tensor, nn
 from ..fileio import read_trained_checkpoint
 from ..models import LightRPNHead, PSRoIExtractor, ThunderNet
 from ..ops import PSRoIAlign, nms_first_k
+from ..runtime.model_file import CLASSES_KEY, INPUT_NAME, OUTPUT_NAMES, PIPELINE_KEY
 
 OPSET = 17  # RoiAlign's half_pixel mode needs >= 16
-INPUT_NAME = 'input'
-OUTPUT_NAMES = ('dets', 'labels')
-# ONNX metadata keys the runner (shufflenet_det.deploy.OnnxDetector) reads
-PIPELINE_KEY = 'shufflenet_det.test_pipeline'
-CLASSES_KEY = 'shufflenet_det.classes'
 
 
 class ExportableFasterRCNN(nn.Module):

@@ -3,7 +3,8 @@
 A detector written by :func:`shufflenet_det.deploy.export_onnx` is calibrated
 on images of its config's own dataset, each put through the test pipeline
 stored in the file and zero-padded exactly as :class:`OnnxDetector` feeds
-them (:class:`ExportInput`), so that calibration sees what the graph sees.
+them (:class:`shufflenet_det.runtime.Preprocess`), so that calibration sees
+what the graph sees.
 Two quantizers write the same kind of file, ONNX with QuantizeLinear /
 DequantizeLinear pairs (QDQ, per-channel int8 weights), which ONNX Runtime and
 OpenVINO both run in int8: ONNX Runtime's ``quantize_static`` and NNCF's
@@ -11,7 +12,6 @@ OpenVINO both run in int8: ONNX Runtime's ``quantize_static`` and NNCF's
 classes) is kept, so the int8 file runs wherever the fp32 one does.
 """
 import copy
-import os.path as osp
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
@@ -19,8 +19,8 @@ from mmengine.utils import ProgressBar
 
 from ..datasets.checked_coco import missing_files
 from ..fileio import atomic_path
-from .onnx_export import INPUT_NAME
-from .runtime import ExportInput, export_metadata
+from ..runtime.model_file import INPUT_NAME, read_export_metadata
+from ..runtime.preprocess import Preprocess
 
 QUANTIZERS = ('onnxruntime', 'nncf')
 SPLITS = ('train', 'val')
@@ -36,11 +36,11 @@ NNCF_FP32_OPS = ('RoiAlign', 'NonMaxSuppression', 'TopK')
 
 class CalibrationImages:
     """The graph inputs of ``paths`` (``[1, 3, H, W]`` float32), made one at a
-    time by ``preprocess`` (an :class:`ExportInput`) each time it is iterated,
+    time by ``preprocess`` (a :class:`Preprocess`) each time it is iterated,
     with a progress bar: a quantizer may read them more than once, and all of
     them at once would not fit in memory at 600 px."""
 
-    def __init__(self, paths: Sequence[str], preprocess: ExportInput):
+    def __init__(self, paths: Sequence[str], preprocess: Preprocess):
         self.paths = list(paths)
         self.preprocess = preprocess
 
@@ -58,17 +58,8 @@ def read_export(onnx_file: str):
     """(onnx model, test pipeline, input (H, W)) of an exported detector;
     a ValueError naming the file if it is not one."""
     import onnx
-    from google.protobuf.message import DecodeError
-    if not osp.isfile(onnx_file):
-        raise ValueError(f'{onnx_file}: no such file; allowed: an ONNX file '
-                         'written by tools/export_onnx.py')
-    try:
-        model = onnx.load(onnx_file)
-    except DecodeError as error:
-        raise ValueError(f'{onnx_file} is not an ONNX file ({error}); allowed: an '
-                         'ONNX file written by tools/export_onnx.py') from None
-    metadata = {prop.key: prop.value for prop in model.metadata_props}
-    pipeline, _ = export_metadata(metadata, onnx_file)
+    pipeline, _ = read_export_metadata(onnx_file)  # checks the file first
+    model = onnx.load(onnx_file)
     dims = model.graph.input[0].type.tensor_type.shape.dim
     return model, pipeline, tuple(dim.dim_value for dim in dims[2:])
 
@@ -111,7 +102,7 @@ def calibration_images(config, onnx_file: str, count: int, split: str = 'train',
     if missing:
         raise ValueError(f'{len(missing)} calibration images of the {split} '
                          f'dataset are missing, e.g. {missing[0]}')
-    return CalibrationImages(paths, ExportInput(pipeline, input_shape))
+    return CalibrationImages(paths, Preprocess(pipeline, input_shape))
 
 
 def quantize_model(onnx_file: str, out: str, calibration: Iterable[np.ndarray],

@@ -86,8 +86,9 @@ def test_bad_files_are_refused_naming_them(tiny_export, tmp_path):
     backbone = tmp_path / 'backbone.onnx'
     export_module(torch.nn.Conv2d(3, 4, 3), torch.zeros(1, 3, 8, 8), str(backbone))
     for model, message in ((tmp_path / 'missing.onnx', 'missing.onnx: no such file'),
-                           (text, 'notes.onnx is not an ONNX file'),
-                           (backbone, 'backbone.onnx has no test pipeline in its '
+                           (text, 'notes.onnx is not an ONNX model file'),
+                           (backbone, 'backbone.onnx has no shufflenet_det.test_'
+                            'pipeline and no shufflenet_det.classes in its '
                             'metadata, so it is not a detector exported by this '
                             'project')):
         with pytest.raises(ValueError, match=message):

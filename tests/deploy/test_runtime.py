@@ -22,7 +22,7 @@ def test_runner_runs_thundernet_and_returns_original_pixels(thundernet_model):
     """The demo ThunderNet resizes 128x128 images to its 256x256 input: the
     runner's boxes are the graph's, halved."""
     from shufflenet_det.deploy import OnnxDetector
-    from shufflenet_det.deploy.runtime import INPUT_NAME
+    from shufflenet_det.runtime.model_file import INPUT_NAME
     detector = OnnxDetector(thundernet_model[1])
     assert detector.input_shape == (256, 256)
     image = np.random.default_rng(0).integers(0, 256, (128, 128, 3), np.uint8)

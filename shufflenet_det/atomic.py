@@ -1,0 +1,38 @@
+"""Files written whole or not at all, on the standard library alone (the
+torch-free runtime writes its outputs with it too)."""
+import os
+import os.path as osp
+import tempfile
+from contextlib import contextmanager
+
+
+@contextmanager
+def atomic_path(path: str):
+    """Yield a temporary path beside ``path``, unique to this writer, moved
+    onto ``path`` when the block ends without an error; removed otherwise.
+    Readers of ``path`` see the old file or the whole new one, never a part,
+    and two writers never share a temporary file."""
+    folder, name = osp.split(osp.abspath(path))
+    # the final extension kept last: writers that pick a format by it work
+    handle, partial = tempfile.mkstemp(
+        prefix=f'.{name}.', suffix=f'.partial{osp.splitext(name)[1]}', dir=folder)
+    os.close(handle)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(partial, 0o666 & ~umask)  # as open() would make it, not mkstemp's 0600
+    try:
+        yield partial
+        os.replace(partial, path)
+    finally:
+        if osp.exists(partial):
+            os.remove(partial)
+
+
+def write_bytes_atomically(path: str, data: bytes):
+    with atomic_path(path) as partial:
+        with open(partial, 'wb') as f:
+            f.write(data)
+
+
+def write_text_atomically(path: str, text: str):
+    write_bytes_atomically(path, text.encode())

@@ -1,0 +1,145 @@
+"""shufflenet_det.runtime.Detector against the reference it replaces: the
+same engine fed by mmdet's own test pipeline, boxes rescaled as mmdet's
+``predict`` does. C4, FPN and ThunderNet exports, fp32 and int8, both
+engines, images of several sizes and aspect ratios."""
+import os
+import subprocess
+import sys
+from importlib.util import find_spec
+
+import numpy as np
+import pytest
+
+from shufflenet_det.runtime import Detector, ImageError
+from helpers import ROOT, TOP_K
+
+pytest.importorskip('onnxruntime')
+ENGINES = ['onnxruntime', pytest.param('openvino', marks=pytest.mark.skipif(
+    find_spec('openvino') is None, reason='openvino is not installed'))]
+SIZES = [(480, 640), (300, 200), (97, 311), (128, 128)]
+C4_CONFIG = os.path.join(ROOT, 'configs', 'shufflenet_v1',
+                         'faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py')
+
+
+def reference(detector, path):
+    """Boxes of ``detector``'s engine on the batch mmdet's pipeline makes."""
+    from mmdet.registry import TRANSFORMS
+    from mmdet.utils import register_all_modules
+    from mmengine.dataset import Compose
+
+    from shufflenet_det.runtime import read_export_metadata
+    register_all_modules()
+    pipeline, _ = read_export_metadata(detector.model_file)
+    data = Compose([TRANSFORMS.build(step) for step in pipeline])(
+        dict(img_path=path, img_id=0))
+    meta = data['data_samples'].metainfo
+    height, width = meta['img_shape']
+    batch = np.zeros((1, 3, *detector.input_shape), np.float32)
+    batch[0, :, :height, :width] = data['inputs'].numpy()
+    dets, labels = detector.engine.run(batch)
+    boxes = dets[0, :, :4].clip(0, [width, height, width, height])
+    scale_x, scale_y = meta['scale_factor']
+    return boxes / np.array([scale_x, scale_y, scale_x, scale_y]), dets[0, :, 4]
+
+
+@pytest.fixture(scope='module')
+def images(tmp_path_factory):
+    import cv2
+    folder = tmp_path_factory.mktemp('images')
+    rng = np.random.default_rng(0)
+    paths = []
+    for height, width in SIZES:
+        paths.append(str(folder / f'{height}x{width}.jpg'))
+        cv2.imwrite(paths[-1], rng.integers(0, 256, (height, width, 3), np.uint8))
+    return paths
+
+
+@pytest.fixture(scope='module')
+def exports(c4_model, thundernet_model, fpn_export, tmp_path_factory):
+    """fp32 and int8 files of the C4, FPN and ThunderNet exports; the C4 one
+    exported again with a test Resize that fits its small 160x224 input."""
+    import torch
+
+    from shufflenet_det.deploy import export_onnx
+    from shufflenet_det.deploy.quantize import quantize_model
+    folder = tmp_path_factory.mktemp('int8')
+    checkpoint = str(folder / 'c4.pth')
+    torch.save(dict(state_dict=c4_model[0].state_dict()), checkpoint)
+    c4_file = str(folder / 'c4_fp32.onnx')
+    export_onnx(C4_CONFIG, checkpoint, c4_file, (160, 224), dict(
+        TOP_K, **{'test_dataloader.dataset.pipeline.1.scale': (224, 160)}))
+    files = {}
+    for name, fp32 in (('c4', c4_file), ('fpn', fpn_export[1]),
+                       ('thundernet', thundernet_model[1])):
+        shape = Detector(fp32).input_shape
+        rng = np.random.default_rng(0)
+        calibration = [rng.uniform(0, 255, (1, 3, *shape)).astype(np.float32)
+                       for _ in range(2)]
+        files[name, 'fp32'] = fp32
+        files[name, 'int8'] = str(folder / f'{name}.onnx')
+        quantize_model(fp32, files[name, 'int8'], calibration)
+    return files
+
+
+@pytest.mark.parametrize('engine', ENGINES)
+@pytest.mark.parametrize('precision', ['fp32', 'int8'])
+@pytest.mark.parametrize('name', ['c4', 'fpn', 'thundernet'])
+def test_boxes_match_mmdet_preprocessing(name, precision, engine, exports, images):
+    detector = Detector(exports[name, precision], engine)
+    for path, (height, width) in zip(images, SIZES):
+        if name == 'c4' and height > width:  # the input is landscape
+            with pytest.raises(ImageError, match='does not fit the model input'):
+                detector(path)
+            continue
+        result = detector(path)
+        boxes, scores = reference(detector, path)
+        assert len(scores) > 0
+        np.testing.assert_allclose(result['bboxes'], boxes, atol=0.05, rtol=0)
+        np.testing.assert_allclose(result['scores'], scores, atol=1e-6)
+
+
+TORCH_FREE = '''
+import sys
+for name in ('torch', 'torchvision', 'mmcv', 'mmengine', 'mmdet', 'onnx'):
+    sys.modules[name] = None  # import fails, find_spec says: not installed
+import numpy as np
+import shufflenet_det
+from shufflenet_det.runtime import Detector, ImageError
+try:
+    shufflenet_det.ShuffleNetV1
+except AttributeError as error:
+    print(error)
+detector = Detector(sys.argv[1], sys.argv[2])
+result = detector(sys.argv[3])
+np.save(sys.argv[4], result['bboxes'])
+print(sorted(m for m in sys.modules if m.split('.')[0] in (
+    'torch', 'torchvision', 'mmcv', 'mmengine', 'mmdet', 'onnx') and sys.modules[m]))
+'''
+
+
+@pytest.mark.parametrize('engine', ENGINES)
+def test_runs_where_torch_and_mmdet_cannot_be_imported(engine, exports, images,
+                                                       tmp_path):
+    out = str(tmp_path / 'boxes.npy')
+    result = subprocess.run(
+        [sys.executable, '-c', TORCH_FREE, exports['thundernet', 'fp32'], engine,
+         images[0], out], capture_output=True, text=True, timeout=300,
+        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=ROOT))
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    assert 'needs MMDetection, which is not installed here' in lines[0]
+    assert lines[-1] == '[]'
+    expected = Detector(exports['thundernet', 'fp32'], engine)(images[0])['bboxes']
+    np.testing.assert_array_equal(np.load(out), expected)
+
+
+def test_throughput_mode_returns_what_latency_mode_does(exports, images):
+    paths = images + [images[0] + '.missing'] + images
+    latency = Detector(exports['thundernet', 'fp32'], threads=2)
+    throughput = Detector(exports['thundernet', 'fp32'], threads=2, mode='throughput')
+    assert throughput.engine.jobs == 2
+    results = list(throughput.map(paths))
+    assert [error is None for _, error in results] == [True] * 4 + [False] + [True] * 4
+    assert 'missing: cannot be read' in str(results[4][1])
+    for path, (result, _) in zip(images + images, results[:4] + results[5:]):
+        np.testing.assert_array_equal(result['bboxes'], latency(path)['bboxes'])
