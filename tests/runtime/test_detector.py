@@ -143,3 +143,35 @@ def test_throughput_mode_returns_what_latency_mode_does(exports, images):
     assert 'missing: cannot be read' in str(results[4][1])
     for path, (result, _) in zip(images + images, results[:4] + results[5:]):
         np.testing.assert_array_equal(result['bboxes'], latency(path)['bboxes'])
+
+
+def test_an_installed_but_broken_mmdet_fails_the_import_loudly(tmp_path):
+    """Without mmdet the package is the runtime alone; with an mmdet that
+    does not import, importing the package fails with mmdet's error."""
+    (tmp_path / 'mmdet').mkdir()
+    (tmp_path / 'mmdet' / '__init__.py').write_text(
+        'raise ImportError("this mmdet is broken")\n')
+    result = subprocess.run(
+        [sys.executable, '-c', 'import shufflenet_det'], capture_output=True,
+        text=True, timeout=300, cwd=tmp_path,
+        env=dict(os.environ, PYTHONPATH=f'{tmp_path}{os.pathsep}{ROOT}'))
+    assert result.returncode != 0
+    assert 'ImportError: this mmdet is broken' in result.stderr
+
+
+def test_benchmark_times_every_stage_beside_torchvision(exports, images, capsys):
+    """tools/benchmark_runtime.py's rounds and table on two of the exports
+    (no timing asserted: only that every stage of every model is timed)."""
+    from shufflenet_det.tools.benchmark_runtime import (STAGES, print_tables, rounds,
+                                                        runtime_stages,
+                                                        torchvision_stages)
+    detector = Detector(exports['thundernet', 'fp32'])
+    calls = {('torchvision:fake', 'numpy'): torchvision_stages(lambda x: x.sum()),
+             ('thundernet', 'onnxruntime fp32'): runtime_stages(detector)}
+    times = {key: {stage: [] for stage in STAGES} for key in calls}
+    rounds(calls, times, images[0], repeats=3, warmup=1)
+    assert all(len(values) == 3 for stages in times.values()
+               for values in stages.values())
+    print_tables(times, {}, {})
+    table = capsys.readouterr().out
+    assert '| thundernet | onnxruntime fp32 |' in table
