@@ -113,6 +113,8 @@ def predict_images(detector: Detector, paths: List[str], out_dir: str,
         image, result = done
         name = osp.basename(path)
         stem, ext = osp.splitext(name)
+        if ext.lower() not in IMAGE_EXTENSIONS:  # drawn as a JPEG
+            name, ext = f'{name}.jpg', '.jpg'
         write_text_atomically(osp.join(out_dir, 'preds', f'{stem}.json'),
                               json.dumps(to_json(result)))
         encoded = cv2.imencode(ext, draw(image, result, detector.classes, score_thr))[1]
