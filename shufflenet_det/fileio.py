@@ -1,4 +1,4 @@
-"""Checkpoint files read by name with one clear error, and files written
+"""Checkpoints and configs read with one clear error, and files written
 whole or not at all.
 
 A checkpoint name is a local file, an ``http(s)://`` URL or one of
@@ -12,16 +12,20 @@ mmengine's loader (``weights_only=False`` on every torch), foreign weights
 are unpickled weights-only.
 """
 import inspect
+import logging
 import os
 import os.path as osp
 import re
 import socket
+import tempfile
 import zipfile
+from collections import Counter
 from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import torch
 from mmengine.dist import barrier, get_dist_info
+from mmengine.fileio import LocalBackend, register_backend
 
 # Seconds a download may wait for the server before it fails.
 DOWNLOAD_TIMEOUT_S = 60
@@ -31,17 +35,32 @@ HASH_PREFIX = re.compile(r'-([0-9a-f]{8,})\.[^-]*$')
 LEGACY_MAGIC = b'\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19'
 # Keys under which training frameworks nest the weights.
 WRAPPER_KEYS = ('state_dict', 'model', 'model_state_dict', 'module')
+# mmengine file backend name of AtomicLocalBackend.
+ATOMIC_BACKEND = 'shufflenet_det_atomic_local'
+# Permissions of new files: the process's umask, read once.
+UMASK = os.umask(0o022)
+os.umask(UMASK)
 
 
 @contextmanager
 def atomic_path(path):
-    """Yield a temporary path beside ``path``, moved onto it on success."""
-    partial = f'{path}.partial'
+    """Yield a temporary path beside ``path``, moved onto it when the block
+    ends without an error: readers see the old file or the whole new one,
+    never a part. The name is unique to this writer (two writers never share
+    a partial file) and keeps the extension (writers such as ``cv2.imwrite``
+    pick the format by it); the folder is created if needed. The one way
+    this project writes a file."""
+    folder, name = osp.split(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    handle, partial = tempfile.mkstemp(
+        prefix=f'.{name}.', suffix='.partial' + osp.splitext(name)[1], dir=folder)
+    os.close(handle)
     try:
         yield partial
+        os.chmod(partial, 0o666 & ~UMASK)  # mkstemp's is 0o600
         os.replace(partial, path)
     finally:
-        if os.path.exists(partial):
+        if osp.exists(partial):
             os.remove(partial)
 
 
@@ -49,6 +68,58 @@ def write_text_atomically(path, text):
     with atomic_path(path) as partial:
         with open(partial, 'w') as f:
             f.write(text)
+
+
+@register_backend(ATOMIC_BACKEND)
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend, writing each file whole or not at all
+    (:func:`atomic_path`): what checkpoints are saved with
+    (``TrainedCheckpointHook``)."""
+
+    def put(self, obj, filepath):
+        with atomic_path(filepath) as partial:
+            super().put(obj, partial)
+
+    def put_text(self, obj, filepath, encoding='utf-8'):
+        with atomic_path(filepath) as partial:
+            super().put_text(obj, partial, encoding)
+
+
+def check_output_path(out, *inputs):
+    """Refuse, before any work, an output path that is a folder or one of
+    the ``inputs`` (which writing it would replace): a one-line ValueError."""
+    if osp.isdir(out):
+        raise ValueError(f'output {out} is a folder; allowed: the path of a file '
+                         'to write')
+    for path in inputs:
+        if osp.abspath(out) == osp.abspath(path) or (
+                osp.exists(out) and osp.exists(path) and osp.samefile(out, path)):
+            raise ValueError(f'output {out} is the input file {path}; allowed: '
+                             'another path (writing it would replace the input)')
+
+
+def read_config(path):
+    """The mmengine ``Config`` of the file ``path``, or a one-line ValueError
+    naming it and what it is instead (missing, empty, not Python, binary,
+    no ``model``): how every tool reads its config, before any work."""
+    from mmengine.config import Config
+    if not osp.isfile(path):
+        raise ValueError(f'config {path}: no such file')
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as error:
+        raise ValueError(f'config {path} is not valid Python: {error.msg} '
+                         f'(line {error.lineno})') from None
+    except UnicodeDecodeError:
+        raise ValueError(f'config {path} is not a text file') from None
+    except Exception as error:  # whatever running the config raises
+        detail = (str(error).strip().splitlines() or [''])[0][:200]
+        raise ValueError(f'config {path} cannot be read: '
+                         f'{type(error).__name__}: {detail}') from None
+    if 'model' not in cfg:
+        raise ValueError(f'config {path} defines no model (empty, or not a '
+                         'detector config)')
+    return cfg
 
 
 def _zoo_urls():
@@ -195,3 +266,76 @@ def read_trained_checkpoint(name):
     checkpoint = load_torch_file(name, weights_only=None)
     state_dict_of(checkpoint, name)
     return checkpoint
+
+
+def misfit(own, state_dict, name, what, causes):
+    """One line saying how ``state_dict`` fails to fit a module whose own
+    state dict is ``own`` (a ``what``), or None if it sets every tensor in
+    its shape (BN's ``num_batches_tracked`` may be absent: some sources do
+    not save it). The rule of every strict load in this project.
+
+    ``causes`` (str, str, str): the likely cause named when the checkpoint's
+    keys carry an extra prefix (formatted with ``prefix``), when only shapes
+    differ, and otherwise.
+    """
+    missing = [k for k in own if k not in state_dict
+               and not k.endswith('num_batches_tracked')]
+    mismatched = [f'{k}: checkpoint {tuple(state_dict[k].shape)} != model '
+                  f'{tuple(v.shape)}' for k, v in own.items()
+                  if k in state_dict and state_dict[k].shape != v.shape]
+    if not (missing or mismatched):
+        return None
+    problems = '; '.join(
+        f'{title}: {", ".join(items[:3])}'
+        + (f' and {len(items) - 3} more' if len(items) > 3 else '')
+        for title, items in [(f'{len(missing)} missing', missing),
+                             (f'{len(mismatched)} of another shape', mismatched)]
+        if items)
+    return (f'{name} does not fit this {what} ({len(own)} tensors): '
+            f'{problems}. Likely cause: '
+            f'{_likely_cause(missing, state_dict, mismatched, causes)}')
+
+
+def _likely_cause(missing, state_dict, mismatched, causes):
+    """``causes[0]`` with the prefix most of the missing keys have after
+    (or the text for a prefix they lack before) a key of the checkpoint;
+    else ``causes[1]`` if tensors have other shapes, else ``causes[2]``."""
+    extra = Counter(k[:-len(m)] for m in missing for k in state_dict
+                    if k.endswith('.' + m))
+    lacking = Counter(m[:-len(k)] for m in missing for k in state_dict
+                      if m.endswith('.' + k))
+    if extra:
+        return causes[0].format(prefix=extra.most_common(1)[0][0])
+    if lacking:
+        return (f'its keys lack the prefix {lacking.most_common(1)[0][0]!r}: '
+                'weights of a part of the model only')
+    return causes[1] if mismatched else causes[2]
+
+
+# Likely causes (misfit) when a trained detector's checkpoint does not fit.
+TRAINED_CAUSES = (
+    'its keys start with {prefix!r}: saved from a wrapper of the detector',
+    'a checkpoint of another config (other layers, or sizes: classes, widths)',
+    'a checkpoint of another config (another architecture)')
+
+
+def check_trained_fit(model, checkpoint, name, allow_partial=False):
+    """Raise a one-line ValueError if ``checkpoint`` (a loaded trained
+    checkpoint) leaves tensors of ``model`` unset or has them in another
+    shape; with ``allow_partial`` log it instead. Keys are read as mmengine
+    loads them (``module.`` stripped; wrappers and TTA models unwrapped), so
+    this is the rule for test, export, demo and ``load_from``."""
+    from mmengine.logging import print_log
+    from mmengine.model import BaseTTAModel, is_model_wrapper
+    while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+        model = model.module
+    state_dict = {re.sub(r'^module\.', '', k): v
+                  for k, v in state_dict_of(checkpoint, name).items()}
+    message = misfit(model.state_dict(), state_dict, name,
+                     f'{type(model).__name__} of the config', TRAINED_CAUSES)
+    if message is None:
+        return
+    if not allow_partial:
+        raise ValueError(f'{message}. (--allow-partial, or allow_partial_checkpoint'
+                         ' = True in the config, loads what fits.)')
+    print_log(message, logger='current', level=logging.WARNING)

@@ -1,9 +1,14 @@
 """Helpers shared by test modules (pytest puts this folder on sys.path)."""
+import contextlib
+import io
+import logging
 import math
 import os.path as osp
 import re
+import runpy
 import subprocess
 import sys
+from unittest import mock
 
 import torch
 import torch.nn.functional as F
@@ -11,6 +16,7 @@ from mmdet.registry import MODELS
 from mmdet.testing import demo_mm_inputs
 from mmengine.config import Config
 from mmengine.hooks import Hook
+from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -22,6 +28,8 @@ from shufflenet_det.paths import resource_root
 from shufflenet_det.tools.demo import DEMO_CONFIG, demo_config, write_shapes_config
 
 ROOT = resource_root()  # the checkout: configs/, tools/
+C4_CONFIG = osp.join(ROOT, 'configs', 'shufflenet_v1',
+                     'faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py')
 # On top of a shapes config (shufflenet_det.tools.demo.write_shapes_config):
 # 2 training iterations of 2 images, in the main process, logging every one.
 TINY_SETTINGS = """_base_ = './shapes.py'
@@ -79,6 +87,20 @@ def run_training(cfg):
     return runner, record, metrics.metrics
 
 
+def log_messages(function, level=logging.WARNING):
+    """What ``function()`` logs through mmengine's logger at ``level`` or above."""
+    logger = MMLogger.get_current_instance()
+    records = []
+    handler = logging.Handler(level)
+    handler.emit = records.append
+    logger.addHandler(handler)
+    try:
+        function()
+    finally:
+        logger.removeHandler(handler)
+    return [r.getMessage() for r in records]
+
+
 def run_command(command, timeout=600, **kwargs):
     """Run ``command`` in the repository root; its output, if it succeeds."""
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
@@ -90,6 +112,37 @@ def run_command(command, timeout=600, **kwargs):
 def run_tool(*args, **kwargs):
     """Run a Python script of the repository as a user does."""
     return run_command([sys.executable, *args], **kwargs)
+
+
+def export_command(config, checkpoint, out, *args):
+    """tools/export_onnx.py's arguments, keeping every box (``TOP_K``)."""
+    return ['tools/export_onnx.py', config, checkpoint, out, *args, '--cfg-options',
+            *[f'{key}={value}' for key, value in TOP_K.items()]]
+
+
+def tool_exit(script, *args):
+    """Run the script ``script`` of the repository in this process, as
+    ``python script args`` until it exits: (exit status, its stderr). For
+    errors a tool raises before any work, without an interpreter start-up
+    per case."""
+    stderr = io.StringIO()
+    with mock.patch.object(sys, 'argv', [script, *map(str, args)]), \
+            contextlib.redirect_stderr(stderr):
+        try:
+            runpy.run_path(osp.join(ROOT, script), run_name='__main__')
+        except SystemExit as exit:
+            return exit.code, stderr.getvalue()
+    return 0, stderr.getvalue()
+
+
+def tool_error(script, *args):
+    """The one line ``script`` run with ``args`` exits with (status 2, no
+    traceback), without the tool's name."""
+    status, stderr = tool_exit(script, *args)
+    assert status == 2 and 'Traceback' not in stderr, (status, stderr[-3000:])
+    line = stderr.strip().splitlines()[-1]
+    assert line.startswith(f'{osp.basename(script)}: error: '), line
+    return line.split(': error: ', 1)[1]
 
 
 # Input sizes that no backbone stride divides.

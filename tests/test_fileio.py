@@ -1,25 +1,32 @@
 """Reading checkpoints by name (shufflenet_det.fileio): URLs downloaded once
 into mmengine's cache with their hash checked, model-zoo names resolved by
-mmengine, and one clear line for a file that is no checkpoint - in the
-library and in every tool that reads a trained checkpoint."""
+mmengine, and one clear line for a file that is no checkpoint, a checkpoint
+that does not fit, or a config that is none - in the library and in every
+tool; files written whole or not at all, outputs that cannot be right
+refused."""
 import argparse
 import hashlib
 import http.server
+import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
+from torch import nn
 
 from shufflenet_det import fileio
 from shufflenet_det.converters import convert_checkpoint
-from shufflenet_det.fileio import checkpoint_url, load_torch_file
-from helpers import ROOT, randomize
+from shufflenet_det.fileio import (atomic_path, check_output_path, check_trained_fit,
+                                   checkpoint_url, load_torch_file, read_config)
+from helpers import ROOT, randomize, tool_error
 
 TORCHVISION_V2_1X = 'https://download.pytorch.org/models/shufflenetv2_x1-5666bf0f80.pth'
 
@@ -194,3 +201,98 @@ def test_tools_refuse_a_file_that_is_no_checkpoint(tool, tmp_path):
         "neither a torch.save zip archive nor a pickle (it starts with b'not a ch')")
     assert 'Traceback' not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ['garbage.pth']
+
+
+# --- files written whole or not at all; outputs refused; configs read -------
+
+def test_atomic_path_is_unique_beside_the_file_and_leaves_nothing_on_error(
+        tmp_path):
+    path = tmp_path / 'new' / 'drawn.png'
+    with atomic_path(str(path)) as first, atomic_path(str(path)) as second:
+        assert first != second  # two writers never share a partial file
+        for partial in (first, second):
+            assert osp.dirname(partial) == str(path.parent)
+            assert partial.endswith('.png') and not osp.exists(path)
+        Path(first).write_text('first')
+        Path(second).write_text('second')
+    assert path.read_text() == 'first'  # the last one moved into place
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~fileio.UMASK
+    with pytest.raises(RuntimeError), atomic_path(str(path)) as partial:
+        Path(partial).write_text('half')
+        raise RuntimeError
+    assert path.read_text() == 'first'
+    assert os.listdir(path.parent) == ['drawn.png']
+
+
+def test_an_output_path_that_cannot_be_right_is_refused(tmp_path):
+    model = tmp_path / 'model.onnx'
+    model.write_text('x')
+    (tmp_path / 'link.onnx').symlink_to(model)
+    with pytest.raises(ValueError, match=f'output {tmp_path} is a folder; allowed: '
+                       'the path of a file'):
+        check_output_path(str(tmp_path), str(model))
+    for same in (str(model), str(tmp_path / 'link.onnx'),
+                 osp.relpath(model)):
+        with pytest.raises(ValueError, match='is the input file .*model.onnx; '
+                           'allowed: another path'):
+            check_output_path(same, str(model))
+    check_output_path(str(tmp_path / 'int8.onnx'), str(model))
+
+
+def bad_configs(folder):
+    """(path, what the one-line error says) of files that are no config."""
+    cases = {'empty.py': (b'', 'defines no model'),
+             'typo.py': (b"model = dict(type='FasterRCNN'\n",
+                         'is not valid Python: .* \\(line 1\\)'),
+             'binary.py': (bytes(range(256)), 'is not (valid Python|a text file)'),
+             'no_model.py': (b'train_cfg = dict(max_iters=2)\n', 'defines no model'),
+             'bad_base.py': (b"_base_ = './nowhere.py'\n", 'cannot be read: ')}
+    for name, (content, _) in cases.items():
+        (folder / name).write_bytes(content)
+    return [(str(folder / 'missing.py'), 'no such file')] + [
+        (str(folder / name), message) for name, (_, message) in cases.items()]
+
+
+def test_configs_that_are_none_fail_in_one_line(tmp_path):
+    for path, message in bad_configs(tmp_path):
+        with pytest.raises(ValueError, match=f'config {path}:? {message}') as error:
+            read_config(path)
+        assert '\n' not in str(error.value)
+
+
+@pytest.mark.parametrize('tool', ['train.py', 'test.py', 'export_onnx.py',
+                                  'quantize_onnx.py', 'demo.py'])
+def test_tools_refuse_a_bad_config_before_any_work(tool, tmp_path):
+    work = tmp_path / 'work'
+    for path, message in bad_configs(tmp_path):
+        args = {'train.py': [path, '--work-dir', work],
+                'test.py': [path, 'x.pth', '--work-dir', work],
+                'export_onnx.py': [path, 'x.pth', work / 'x.onnx'],
+                'quantize_onnx.py': [path, 'x.onnx', work / 'y.onnx'],
+                'demo.py': ['--config', path, '--work-dir', work]}[tool]
+        assert re.fullmatch(f'config {path}:? {message}.*',
+                            tool_error(osp.join('tools', tool), *args))
+    assert not work.exists()
+
+
+def test_checkpoint_fit_names_counts_keys_and_the_likely_cause(caplog):
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4))
+    state = model.state_dict()
+    check_trained_fit(model, dict(state_dict=state), 'same.pth')
+    check_trained_fit(model, {f'module.{k}': v for k, v in state.items()}, 'ddp.pth')
+    cases = [
+        ({f'detector.{k}': v for k, v in state.items()},
+         r"6 missing: 0.weight, 0.bias, 1.weight and 3 more\. Likely cause: its "
+         r"keys start with 'detector.'"),
+        (nn.Sequential(nn.Conv2d(3, 5, 1)).state_dict(),
+         r'4 missing: 1.weight.*; 2 of another shape: 0.weight: checkpoint '
+         r'\(5, 3, 1, 1\) != model \(4, 3, 1, 1\).*another config'),
+        ({k[2:]: v for k, v in state.items() if k.startswith('1.')},
+         r"6 missing: 0.weight, 0.bias, .*lack the prefix '1.'")]
+    for state_dict, message in cases:
+        with pytest.raises(ValueError, match=r'other.pth does not fit this '
+                           rf'Sequential of the config \(7 tensors\): {message}.*'
+                           r'--allow-partial') as error:
+            check_trained_fit(model, state_dict, 'other.pth')
+        assert '\n' not in str(error.value)
+    check_trained_fit(model, cases[1][0], 'other.pth', allow_partial=True)

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from mmdet.registry import MODELS
 from mmengine.logging import print_log
 
-from ..fileio import load_torch_file, state_dict_of
+from ..fileio import load_torch_file, misfit, state_dict_of
 
 META_KEY = 'shufflenet_det'
 
@@ -49,18 +49,14 @@ def architecture_differences(architecture, backbone_cfg):
             if name != 'type' and expected.get(name) != value]
 
 
-def _likely_cause(missing, state_dict, mismatched):
-    for key in missing:
-        prefixes = {k[:-len(key)] for k in state_dict if k.endswith('.' + key)}
-        if prefixes:
-            prefix = sorted(prefixes)[0]
-            return (f"its keys start with {prefix!r}: set prefix={prefix!r} in "
-                    'init_cfg')
-    if mismatched:
-        return ('it holds another architecture (width, groups or variant); '
-                'use weights of this one')
+def _causes():
+    """The likely causes (:func:`shufflenet_det.fileio.misfit`) named when
+    ImageNet weights do not fit."""
     from ..converters import CONVERTERS
-    return ('none of its keys is in this project\'s layout or in that of a '
+    return ("its keys start with {prefix!r}: set prefix={prefix!r} in init_cfg",
+            'it holds another architecture (width, groups or variant); use '
+            'weights of this one',
+            'none of its keys is in this project\'s layout or in that of a '
             f'recognised source ({", ".join(CONVERTERS)})')
 
 
@@ -118,20 +114,8 @@ def load_pretrained(module, checkpoint, prefix=None, strict=True):
                 f'{checkpoint} {made}, which is not this {name}: '
                 f'{"; ".join(differences)}. Set these arguments in the backbone '
                 '(and shared head) config, or use weights of this architecture')
-    missing = [k for k in own if k not in state_dict
-               and not k.endswith('num_batches_tracked')]
-    mismatched = [f'{k}: checkpoint {tuple(state_dict[k].shape)} != model '
-                  f'{tuple(v.shape)}' for k, v in own.items()
-                  if k in state_dict and state_dict[k].shape != v.shape]
-    if missing or mismatched:
-        problems = '; '.join(
-            f'{title}: {", ".join(items[:6])}{" ..." if len(items) > 6 else ""}'
-            for title, items in [(f'{len(missing)} missing', missing),
-                                 (f'{len(mismatched)} of another shape',
-                                  mismatched)] if items)
-        message = (f'{checkpoint} does not fit this {name} ({len(own)} tensors): '
-                   f'{problems}. Likely cause: '
-                   f'{_likely_cause(missing, state_dict, mismatched)}')
+    message = misfit(own, state_dict, checkpoint, name, _causes())
+    if message:
         if strict:
             raise ValueError(message + '. (strict=False in init_cfg loads what '
                              'fits.)')
