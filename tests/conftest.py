@@ -6,8 +6,8 @@ import torch
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import (ROOT, TOP_K, MegviiShuffleNet, randomise_batch_norm, randomize,
-                     run_tool, write_tiny_config)
+from helpers import (C4_CONFIG, ROOT, TOP_K, MegviiShuffleNet, export_command,
+                     randomise_batch_norm, randomize, run_tool, write_tiny_config)
 
 
 @pytest.fixture(autouse=True)
@@ -34,14 +34,11 @@ def megvii_v1_checkpoint(tmp_path):
     return path
 
 
-C4_CONFIG = osp.join(ROOT, 'configs', 'shufflenet_v1',
-                     'faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py')
-
-
 def random_detector_export(root, config, *export_args):
     """A randomly initialised detector of ``config`` (every box kept,
     ``TOP_K``), and its export through tools/export_onnx.py with
-    ``export_args``: (model, onnx file, the tool's output)."""
+    ``export_args``: (model, onnx file, the tool's output). The checkpoint
+    is ``root / 'random.pth'``."""
     from mmdet.apis import init_detector
     from mmengine.config import Config
     cfg = Config.fromfile(config)
@@ -51,9 +48,7 @@ def random_detector_export(root, config, *export_args):
     checkpoint = str(root / 'random.pth')
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     onnx_file = str(root / 'model.onnx')
-    log = run_tool('tools/export_onnx.py', config, checkpoint, onnx_file,
-                   *export_args, '--cfg-options',
-                   *[f'{key}={value}' for key, value in TOP_K.items()])
+    log = run_tool(*export_command(config, checkpoint, onnx_file, *export_args))
     return model, onnx_file, log
 
 

@@ -19,14 +19,17 @@ def main():
     parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
                         help='input size (default: the test Resize scale, '
                         'landscape, padded to the size divisor)')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='load a checkpoint that does not fit the model '
+                        '(what fits; the rest random) instead of refusing it')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     args = parser.parse_args()
     try:
         shape = export_onnx(args.config, args.checkpoint, args.out, args.shape,
-                            args.cfg_options)
-    except (ValueError, FileNotFoundError) as error:  # not a checkpoint; what
-        # the export cannot reproduce
+                            args.cfg_options, args.allow_partial)
+    except (ValueError, FileNotFoundError) as error:  # bad config, checkpoint or
+        # output path; what the export cannot reproduce
         parser.exit(2, f'{parser.prog}: error: {error}\n')
     print(f'{args.out}: input [1, 3, {shape[0]}, {shape[1]}], outputs dets, labels')
 

@@ -12,6 +12,7 @@ RoIAlign and NMS are ONNX's own ``RoiAlign`` (opset 16 ``half_pixel``, mmcv's
 without plugins.
 """
 import copy
+import io
 import warnings
 from typing import Optional, Sequence, Tuple
 
@@ -27,7 +28,8 @@ from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.utils import get_test_pipeline_cfg
 from torch import Tensor, nn
 
-from ..fileio import read_trained_checkpoint
+from ..fileio import (atomic_path, check_output_path, check_trained_fit, read_config,
+                      read_trained_checkpoint)
 from ..models import LightRPNHead, PSRoIExtractor, ThunderNet
 from ..ops import PSRoIAlign, nms_first_k
 from ..runtime.model_file import CLASSES_KEY, INPUT_NAME, OUTPUT_NAMES, PIPELINE_KEY
@@ -301,33 +303,52 @@ def export_detector(model: TwoStageDetector, shape: Tuple[int, int], out: str):
                   {name: {1: 'num_dets'} for name in OUTPUT_NAMES})
 
 
+def load_detector(cfg, checkpoint: Optional[str], allow_partial: bool = False):
+    """The detector of ``cfg`` on the CPU, in eval mode, with the weights of
+    ``checkpoint`` (None: random), loaded by the rule for trained
+    checkpoints (:func:`shufflenet_det.fileio.check_trained_fit`), checked
+    before mmdet loads it."""
+    from mmdet.apis import init_detector
+    if checkpoint is not None:
+        loaded = read_trained_checkpoint(checkpoint)
+        with warnings.catch_warnings():  # "checkpoint is None, COCO classes"
+            warnings.simplefilter('ignore')
+            check_trained_fit(init_detector(cfg, None, device='cpu'), loaded,
+                              checkpoint, allow_partial)
+    return init_detector(cfg, checkpoint, device='cpu')
+
+
 def export_onnx(config, checkpoint: Optional[str], out: str,
                 shape: Optional[Tuple[int, int]] = None,
-                cfg_options: Optional[dict] = None) -> Tuple[int, int]:
+                cfg_options: Optional[dict] = None,
+                allow_partial: bool = False) -> Tuple[int, int]:
     """Export the detector of ``config`` with the weights of ``checkpoint``
     to ``out`` (ONNX) for inputs of ``shape`` (H, W; default:
     :func:`default_input_shape`), with the TorchScript-based exporter (as
     mmdeploy). The test pipeline and class names go into the file's
-    metadata for :class:`shufflenet_det.deploy.OnnxDetector`. Returns the
-    input shape. A ``checkpoint`` that is not one raises ValueError (or
-    FileNotFoundError) before anything is written."""
+    metadata for :class:`shufflenet_det.deploy.OnnxDetector`; ``out``
+    appears only complete, with them. Returns the input shape.
+
+    A ``checkpoint`` that is not one, or does not fit the model (unless
+    ``allow_partial``), and an ``out`` that is a folder or the checkpoint
+    raise ValueError (or FileNotFoundError) before anything is written."""
     import onnx
-    from mmdet.apis import init_detector
-    from mmengine.config import Config
-    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
+    cfg = read_config(config) if isinstance(config, str) else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    check_output_path(out, *[path for path in (checkpoint, config)
+                             if isinstance(path, str)])
     shape = tuple(shape or default_input_shape(cfg))
-    if checkpoint is not None:  # a clear error for a file that is none
-        read_trained_checkpoint(checkpoint)
-    model = init_detector(cfg, checkpoint, device='cpu')
-    export_detector(model, shape, out)
+    model = load_detector(cfg, checkpoint, allow_partial)
+    buffer = io.BytesIO()
+    export_detector(model, shape, buffer)
+    graph = onnx.load_from_string(buffer.getvalue())
     # Python literals (Resize wants its scale as a tuple, which JSON loses)
     pipeline = [step.to_dict() for step in get_test_pipeline_cfg(cfg)
                 if step['type'] not in ('LoadAnnotations', 'mmdet.LoadAnnotations')]
     classes = tuple((model.dataset_meta or {}).get('classes', ()))
-    graph = onnx.load(out)
     for key, value in ((PIPELINE_KEY, pipeline), (CLASSES_KEY, classes)):
         graph.metadata_props.add(key=key, value=repr(value))
-    onnx.save(graph, out)
+    with atomic_path(out) as partial:
+        onnx.save(graph, partial)
     return shape

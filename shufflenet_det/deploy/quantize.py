@@ -18,7 +18,7 @@ import numpy as np
 from mmengine.utils import ProgressBar
 
 from ..datasets.checked_coco import missing_files
-from ..fileio import atomic_path
+from ..fileio import atomic_path, check_output_path, read_config
 from ..runtime.model_file import INPUT_NAME, read_export_metadata
 from ..runtime.preprocess import Preprocess
 
@@ -60,6 +60,10 @@ def read_export(onnx_file: str):
     import onnx
     pipeline, _ = read_export_metadata(onnx_file)  # checks the file first
     model = onnx.load(onnx_file)
+    if QUANTIZED_KEY in {prop.key for prop in model.metadata_props} or any(
+            node.op_type == 'QuantizeLinear' for node in model.graph.node):
+        raise ValueError(f'{onnx_file} is already quantized (int8, QDQ); allowed: '
+                         'the fp32 ONNX file written by tools/export_onnx.py')
     dims = model.graph.input[0].type.tensor_type.shape.dim
     return model, pipeline, tuple(dim.dim_value for dim in dims[2:])
 
@@ -71,14 +75,13 @@ def calibration_images(config, onnx_file: str, count: int, split: str = 'train',
     ``onnx_file`` takes them."""
     from mmdet.registry import DATASETS
     from mmdet.utils import register_all_modules
-    from mmengine.config import Config
     if split not in SPLITS:
         raise ValueError(f'calibration split {split!r} is not supported; '
                          f'allowed: {SPLITS}')
-    _, pipeline, input_shape = read_export(onnx_file)
-    cfg = Config.fromfile(config) if isinstance(config, str) else copy.deepcopy(config)
+    cfg = read_config(config) if isinstance(config, str) else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    _, pipeline, input_shape = read_export(onnx_file)
     register_all_modules()
     dataset_cfg = cfg[f'{split}_dataloader'].dataset
     if 'ann_file' in dataset_cfg:  # not a wrapper: an empty one then builds
@@ -137,10 +140,12 @@ def quantize_detector(config, onnx_file: str, out: str, calib_images: int = 100,
                       cfg_options: Optional[dict] = None):
     """Quantize a detector exported from ``config`` (``onnx_file``) to int8,
     calibrated on ``calib_images`` images of its ``calib_split`` dataset:
-    what ``tools/quantize_onnx.py`` does."""
+    what ``tools/quantize_onnx.py`` does. A quantized ``onnx_file``, an
+    ``out`` that is a folder or ``onnx_file`` are refused before any work."""
     if quantizer not in QUANTIZERS:  # before reading any image
         raise ValueError(f'quantizer {quantizer!r} is not supported; allowed: '
                          f'{QUANTIZERS}')
+    check_output_path(out, onnx_file)
     images = calibration_images(config, onnx_file, calib_images, calib_split,
                                 cfg_options)
     quantize_model(onnx_file, out, images, quantizer,

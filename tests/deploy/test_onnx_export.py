@@ -2,6 +2,13 @@
 backbones with both torch.onnx exporters and whole detectors, checked in
 ONNX Runtime against PyTorch."""
 import importlib.util
+import os
+import os.path as osp
+import re
+import signal
+import subprocess
+import sys
+import time
 import warnings
 
 import numpy as np
@@ -9,7 +16,8 @@ import pytest
 import torch
 
 from shufflenet_det.models import MobileNetV1, ShuffleNetV1, ShuffleNetV2, SNet
-from helpers import match_rate, randomise_batch_norm
+from helpers import (C4_CONFIG, ROOT, export_command, match_rate, randomise_batch_norm,
+                     tool_error)
 
 ort = pytest.importorskip('onnxruntime')
 pytest.importorskip('onnx')
@@ -153,3 +161,77 @@ def test_export_refuses_what_it_cannot_reproduce(c4_model):
             ExportableFasterRCNN(model, (160, 224))
     finally:
         extractor.roi_layers[0] = original
+
+
+def stat(path):
+    """What changes when a file is written or replaced."""
+    result = os.stat(path)
+    return result.st_ino, result.st_size, result.st_mtime_ns
+
+
+def complete_export(path):
+    """Whether ``path`` is a whole export: it runs, with its metadata."""
+    from shufflenet_det.deploy import OnnxDetector
+    return bool(OnnxDetector(str(path)).classes)
+
+
+def test_a_killed_export_leaves_the_old_file_or_the_whole_new_one(
+        c4_model, tmp_path):
+    """An export over an existing file, SIGKILLed during start-up and as
+    soon as anything in the folder changes (the file, or a new temporary
+    one), then run whole. The file is the old one, byte for byte, or the new
+    one with its metadata: never empty, part of a graph or a graph without
+    metadata (issue 25)."""
+    import onnx
+    model = onnx.load(c4_model[1])
+    model.metadata_props.add(key='test.old', value='1')
+    out = tmp_path / 'model.onnx'
+    onnx.save(model, str(out))
+    command = [sys.executable, *export_command(
+        C4_CONFIG, osp.join(osp.dirname(c4_model[1]), 'random.pth'), str(out),
+        '--shape', '160', '224')]
+    caught_writing = 0
+    for kill in (1.0, 'writing', None):
+        before, listing, state = out.read_bytes(), set(os.listdir(tmp_path)), stat(out)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        start = time.monotonic()
+        while process.poll() is None:
+            writing = set(os.listdir(tmp_path)) != listing or stat(out) != state
+            if kill == 1.0 and time.monotonic() - start > 1.0 or (
+                    writing and kill == 'writing'):
+                caught_writing += writing
+                process.kill()
+                break
+            time.sleep(0.001)
+        assert process.wait(300) in (0, -signal.SIGKILL)
+        if kill is None:
+            assert process.returncode == 0
+        assert out.read_bytes() == before or complete_export(out), kill
+    assert caught_writing == 1  # the second kill landed while it wrote
+    assert complete_export(out) and 'test.old' not in {
+        prop.key for prop in onnx.load(str(out)).metadata_props}
+    assert all(name.startswith('.model.onnx.') for name in os.listdir(tmp_path)
+               if name != 'model.onnx')  # what a kill left: hidden temporaries
+
+
+def test_export_refuses_an_output_it_cannot_write_and_a_checkpoint_that_does_not_fit(
+        c4_model, tiny_config, tmp_path):
+    """Before building anything: an output that is a folder or the
+    checkpoint. A trained checkpoint of another architecture (the C4 one
+    with the FPN demo config): one line naming it, the counts, keys and the
+    likely cause, where mmdet exported random weights."""
+    checkpoint = osp.join(osp.dirname(c4_model[1]), 'random.pth')
+    config = tiny_config[1]
+    assert tool_error('tools/export_onnx.py', config, checkpoint, tmp_path) == (
+        f'output {tmp_path} is a folder; allowed: the path of a file to write')
+    assert tool_error('tools/export_onnx.py', config, checkpoint, checkpoint) == (
+        f'output {checkpoint} is the input file {checkpoint}; allowed: another '
+        'path (writing it would replace the input)')
+    message = tool_error('tools/export_onnx.py', config, checkpoint,
+                         tmp_path / 'model.onnx')
+    assert re.fullmatch(
+        rf'{checkpoint} does not fit this FasterRCNN of the config \(\d+ tensors\): '
+        r'\d+ missing: backbone\..* and \d+ more; \d+ of another shape: .*Likely '
+        r'cause: a checkpoint of another config .*--allow-partial.*', message), message
+    assert os.listdir(tmp_path) == []

@@ -14,7 +14,7 @@ import torch
 from shufflenet_det.deploy.quantize import (QUANTIZED_KEY, calibration_images,
                                             quantize_detector)
 from shufflenet_det.tools.benchmark import missing_engines
-from helpers import ROOT, run_tool
+from helpers import ROOT, run_tool, tool_error
 
 onnx = pytest.importorskip('onnx')
 pytest.importorskip('onnxruntime')
@@ -160,3 +160,30 @@ def test_fp32_nodes_are_the_activation_products_and_the_wrappers_own(
     assert {'NonMaxSuppression', 'TopK', 'Exp'} <= {nodes[name] for name in for_nncf}
     weighted = [name for name, op in nodes.items() if op in ('Conv', 'Gemm')]
     assert weighted and not for_nncf.intersection(weighted)
+
+
+def test_cli_refuses_an_int8_input_and_outputs_that_cannot_be_right(
+        tiny_export, tmp_path):
+    """Before any work: a file already quantized (recorded in its metadata,
+    or QDQ nodes of another tool), the input itself as output (it would
+    replace the fp32 file), a folder."""
+    config, fp32_file = tiny_export
+    recorded = onnx.load(fp32_file)
+    recorded.metadata_props.add(key=QUANTIZED_KEY, value='{}')
+    onnx.save(recorded, str(tmp_path / 'recorded.onnx'))
+    qdq = onnx.load(fp32_file)
+    qdq.graph.node.append(onnx.helper.make_node('QuantizeLinear', ['a', 's'], ['q']))
+    onnx.save(qdq, str(tmp_path / 'qdq.onnx'))
+    before = sorted(tmp_path.iterdir())
+    for name in ('recorded.onnx', 'qdq.onnx'):
+        path = tmp_path / name
+        assert tool_error('tools/quantize_onnx.py', config, path,
+                          tmp_path / 'int8.onnx') == (
+            f'{path} is already quantized (int8, QDQ); allowed: the fp32 ONNX '
+            'file written by tools/export_onnx.py')
+    assert tool_error('tools/quantize_onnx.py', config, fp32_file, fp32_file) == (
+        f'output {fp32_file} is the input file {fp32_file}; allowed: another path '
+        '(writing it would replace the input)')
+    assert tool_error('tools/quantize_onnx.py', config, fp32_file, tmp_path) == (
+        f'output {tmp_path} is a folder; allowed: the path of a file to write')
+    assert sorted(tmp_path.iterdir()) == before
