@@ -5,10 +5,23 @@ import os
 
 from mmdet.evaluation import DumpDetResults
 from mmengine.config import DictAction
+from mmengine.fileio import dump
 
-from shufflenet_det.engine import shutdown_distributed
-from shufflenet_det.fileio import read_trained_checkpoint
+from shufflenet_det.engine import CheckpointError, shutdown_distributed
+from shufflenet_det.fileio import (atomic_path, check_output_path,
+                                   read_trained_checkpoint)
 from shufflenet_det.tools.runner import apply_test_options, build_runner, load_config
+
+
+class AtomicDumpDetResults(DumpDetResults):
+    """mmdet's ``DumpDetResults`` (``--out``), the file written whole or
+    not at all."""
+
+    def compute_metrics(self, results):
+        with atomic_path(self.out_file_path) as partial:
+            dump(results, partial)
+        print(f'Results have been saved to {self.out_file_path}.')
+        return {}
 
 
 def parse_args():
@@ -31,30 +44,40 @@ def parse_args():
     parser.add_argument('--fast', action='store_true',
                         help='optimize_for_inference: BN folded into convs, '
                         'channels_last, separable RoIAlign (same results, CPU)')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='test a checkpoint that does not fit the model '
+                        '(what fits; the rest random) instead of refusing it')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if args.out is not None and not args.out.endswith(('.pkl', '.pickle')):
         parser.error(f'--out {args.out}: the dump file must end in .pkl or .pickle')
-    try:  # as every tool reads a trained checkpoint, before anything is written
-        read_trained_checkpoint(args.checkpoint)
-    except (ValueError, FileNotFoundError) as error:
-        parser.exit(2, f'{parser.prog}: error: {error}\n')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parser, args
 
 
 def main():
-    args = parse_args()
-    cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher)
-    apply_test_options(cfg, args.checkpoint, args.show, args.show_dir,
-                       args.wait_time, args.tta)
+    parser, args = parse_args()
+    try:  # before anything is built or written
+        cfg = load_config(args.config, args.work_dir, args.cfg_options,
+                          args.launcher)
+        read_trained_checkpoint(args.checkpoint)
+        if args.out is not None:
+            check_output_path(args.out, args.checkpoint)
+        apply_test_options(cfg, args.checkpoint, args.show, args.show_dir,
+                           args.wait_time, args.tta, args.allow_partial)
+    except (ValueError, FileNotFoundError) as error:
+        parser.exit(2, f'{parser.prog}: error: {error}\n')
     if args.fast:
         cfg.custom_hooks = [*cfg.get('custom_hooks', []),
                             dict(type='FastInferenceHook')]
     runner = build_runner(cfg)
     if args.out is not None:
-        runner.test_evaluator.metrics.append(DumpDetResults(out_file_path=args.out))
-    runner.test()
+        runner.test_evaluator.metrics.append(AtomicDumpDetResults(
+            out_file_path=args.out))
+    try:
+        runner.test()
+    except CheckpointError as error:  # before testing starts
+        parser.exit(2, f'{parser.prog}: error: {error}\n')
     del runner  # the distributed model goes before its process group
     shutdown_distributed()
 

@@ -4,7 +4,7 @@ import os
 
 from mmengine.config import DictAction
 
-from shufflenet_det.engine import shutdown_distributed
+from shufflenet_det.engine import CheckpointError, shutdown_distributed
 from shufflenet_det.tools.runner import apply_train_options, build_runner, load_config
 
 
@@ -20,6 +20,9 @@ def parse_args():
         '--resume', nargs='?', type=str, const='auto',
         help='resume from this checkpoint; without a path, from the latest '
         'checkpoint in the work directory')
+    parser.add_argument('--allow-partial', action='store_true',
+                        help='load_from a checkpoint that does not fit the model '
+                        '(what fits) instead of refusing it')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config settings, key=value')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -27,14 +30,22 @@ def parse_args():
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parser, args
 
 
 def main():
-    args = parse_args()
-    cfg = load_config(args.config, args.work_dir, args.cfg_options, args.launcher)
-    apply_train_options(cfg, args.amp, args.auto_scale_lr, args.resume)
-    build_runner(cfg).train()
+    parser, args = parse_args()
+    try:  # before anything is built
+        cfg = load_config(args.config, args.work_dir, args.cfg_options,
+                          args.launcher)
+        apply_train_options(cfg, args.amp, args.auto_scale_lr, args.resume,
+                            args.allow_partial)
+    except ValueError as error:
+        parser.exit(2, f'{parser.prog}: error: {error}\n')
+    try:
+        build_runner(cfg).train()
+    except CheckpointError as error:  # before training starts
+        parser.exit(2, f'{parser.prog}: error: {error}\n')
     shutdown_distributed()
 
 

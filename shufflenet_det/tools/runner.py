@@ -3,11 +3,12 @@ tools/test.py (the arguments and behaviour of MMDetection's own tools)."""
 import os.path as osp
 from copy import deepcopy
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from ..engine import init_distributed
+from ..fileio import read_config
 
 # Flip test-time augmentation, mmdet's default for ``--tta``.
 DEFAULT_TTA_MODEL = dict(
@@ -23,8 +24,10 @@ TTA_FLIP = dict(
 
 
 def load_config(path, work_dir=None, cfg_options=None, launcher='none'):
-    """Load a config; work_dir: argument > config > ./work_dirs/<name>."""
-    cfg = Config.fromfile(path)
+    """Load a config (:func:`shufflenet_det.fileio.read_config`: a one-line
+    ValueError for a file that is none); work_dir: argument > config >
+    ./work_dirs/<name>."""
+    cfg = read_config(path)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -35,8 +38,11 @@ def load_config(path, work_dir=None, cfg_options=None, launcher='none'):
     return cfg
 
 
-def apply_train_options(cfg, amp=False, auto_scale_lr=False, resume=None):
-    """``resume``: None, 'auto' (latest checkpoint of work_dir) or a path."""
+def apply_train_options(cfg, amp=False, auto_scale_lr=False, resume=None,
+                        allow_partial=False):
+    """``resume``: None, 'auto' (latest checkpoint of work_dir) or a path;
+    ``allow_partial``: ``load_from`` may load a checkpoint that does not fit
+    (``TrainedCheckpointHook``)."""
     if amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
@@ -48,12 +54,16 @@ def apply_train_options(cfg, amp=False, auto_scale_lr=False, resume=None):
     if resume is not None:
         cfg.resume = True
         cfg.load_from = None if resume == 'auto' else resume
+    if allow_partial:
+        cfg.allow_partial_checkpoint = True
     return cfg
 
 
 def apply_test_options(cfg, checkpoint, show=False, show_dir=None, wait_time=2,
-                       tta=False):
+                       tta=False, allow_partial=False):
     cfg.load_from = checkpoint
+    if allow_partial:
+        cfg.allow_partial_checkpoint = True
     if show or show_dir:
         hook = cfg.default_hooks.get('visualization')
         if hook is None:

@@ -1,10 +1,14 @@
 """tools/train.py and tools/test.py, as a user runs them."""
 import os.path as osp
 import pickle
+import re
 import subprocess
 import sys
 
-from helpers import ROOT, run_tool
+import pytest
+import torch
+
+from helpers import C4_CONFIG, ROOT, run_tool, tool_error, tool_exit
 
 
 def test_train_resume_and_test(tiny_config):
@@ -63,3 +67,65 @@ def test_test_rejects_bad_out_file(tiny_config):
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert '--out x.json: the dump file must end in .pkl' in result.stderr
+
+
+@pytest.fixture(scope='module')
+def c4_checkpoint(tmp_path_factory):
+    """A checkpoint of another architecture than the tiny config's FPN
+    detector: a C4 one, as training saves it."""
+    from mmdet.apis import init_detector
+    path = tmp_path_factory.mktemp('c4') / 'c4.pth'
+    model = init_detector(C4_CONFIG, None, device='cpu')
+    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
+    return str(path)
+
+
+def test_train_refuses_to_resume_what_cannot_be_resumed(tiny_config, c4_checkpoint,
+                                                        tmp_path):
+    """A 0-byte, truncated, text or other-architecture checkpoint, and a
+    last_checkpoint naming a deleted file: one line naming the file, exit
+    status 2, before training (mmengine: EOFError, a miniz RuntimeError,
+    IndexError, an optimizer ValueError; "can not be found")."""
+    config, work = tiny_config[1], tmp_path / 'work'
+    whole = tmp_path / 'whole.pth'
+    torch.save(dict(state_dict={'w': torch.zeros(1000)}), whole)
+    files = {'empty.pth': (b'', 'an empty file'),
+             'truncated.pth': (whole.read_bytes()[:600],
+                               "a truncated or damaged zip archive"),
+             'text.pth': (b'iteration 2\n', 'neither a torch.save zip archive')}
+    for name, (content, what) in files.items():
+        (tmp_path / name).write_bytes(content)
+        message = tool_error('tools/train.py', config, '--work-dir', work,
+                             '--resume', tmp_path / name)
+        assert message.startswith(f'{tmp_path / name} is not a loadable PyTorch '
+                                  f'checkpoint: it is {what}'), message
+    message = tool_error('tools/train.py', config, '--work-dir', work, '--resume',
+                         c4_checkpoint)
+    assert message.startswith(f'{c4_checkpoint} does not fit this FasterRCNN of '
+                              'the config'), message
+    deleted = tmp_path / 'iter_2.pth'
+    (work / 'last_checkpoint').write_text(str(deleted))
+    assert tool_error('tools/train.py', config, '--work-dir', work, '--resume') == (
+        f"{work / 'last_checkpoint'} names '{deleted}', which is not a file: "
+        'resume from another checkpoint (--resume PATH) or delete it to start '
+        'afresh')
+    assert not list(work.glob('*.pth'))
+
+
+def test_a_checkpoint_of_another_architecture_is_refused_unless_partial_is_allowed(
+        tiny_config, c4_checkpoint, tmp_path):
+    """tools/test.py and load_from (where mmengine loaded what fits, with a
+    warning): one line; ``--allow-partial`` loads what fits and trains."""
+    config, work = tiny_config[1], tmp_path / 'work'
+    for tool, args in (('test.py', [c4_checkpoint, '--work-dir', work]),
+                       ('train.py', ['--work-dir', work, '--cfg-options',
+                                     f'load_from={c4_checkpoint}'])):
+        message = tool_error(f'tools/{tool}', config, *args)
+        assert re.fullmatch(
+            rf'{c4_checkpoint} does not fit this FasterRCNN of the config '
+            r'\(\d+ tensors\): \d+ missing: .*Likely cause: a checkpoint of another '
+            r'config .*--allow-partial.*', message), message
+    status, _ = tool_exit('tools/train.py', config, '--work-dir', work,
+                          '--allow-partial', '--cfg-options',
+                          f'load_from={c4_checkpoint}')
+    assert status == 0 and (work / 'iter_2.pth').is_file()

@@ -3,9 +3,14 @@
 # anchors of 32-512 px. The leaf config sets backbone and neck in_channels.
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'
 custom_imports = dict(imports=['shufflenet_det'], allow_failed_imports=False)
-# Before training, fail if the converted ImageNet weights expect another input
-# normalisation than the data_preprocessor's (they record theirs).
-custom_hooks = [dict(type='PretrainedInputCheckHook')]
+# Before training, fail if the ImageNet weights expect another input
+# normalisation than the data_preprocessor's (they record theirs); before
+# a run loads a trained checkpoint (load_from, resume), fail if it is none
+# or does not fit the model.
+custom_hooks = [
+    dict(type='PretrainedInputCheckHook'),
+    dict(type='TrainedCheckpointHook')
+]
 
 # Who made the ImageNet weights: their input normalisation is the data
 # preprocessor's (shufflenet_det.converters.DATA_PREPROCESSORS).

@@ -1,5 +1,9 @@
 from .fast_inference_hook import FastInferenceHook
 from .keep_metrics_hook import KeepMetricsHook
 from .pretrained_input_check_hook import PretrainedInputCheckHook
+from .trained_checkpoint_hook import CheckpointError, TrainedCheckpointHook
 
-__all__ = ['FastInferenceHook', 'KeepMetricsHook', 'PretrainedInputCheckHook']
+__all__ = [
+    'CheckpointError', 'FastInferenceHook', 'KeepMetricsHook',
+    'PretrainedInputCheckHook', 'TrainedCheckpointHook'
+]
