@@ -11,7 +11,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from ..fileio import write_text_atomically
+from ..fileio import atomic_path, write_text_atomically
 
 SHAPE_CLASSES = ('circle', 'square', 'triangle', 'cross')
 
@@ -97,7 +97,7 @@ def generate_shapes_dataset(root,
     ``image_size`` is an int, (height, width), or a list of those used in
     turn (to mix shapes and sizes); images hold 0 to
     ``max_objects`` shapes with sides from ``min_side`` to ``max_side``.
-    Annotation files are written atomically.
+    Every file is written atomically.
     """
     sizes = image_size if isinstance(image_size, list) else [image_size]
     sizes = [(size, size) if isinstance(size, int) else size for size in sizes]
@@ -113,7 +113,8 @@ def generate_shapes_dataset(root,
             image, boxes, labels = _make_image(rng, height, width, max_objects,
                                                min_side, max_side)
             file_name = f'{index:05d}.png'
-            cv2.imwrite(osp.join(root, split, file_name), image)
+            with atomic_path(osp.join(root, split, file_name)) as partial:
+                cv2.imwrite(partial, image)
             images.append(dict(id=index + 1, file_name=file_name,
                                width=width, height=height))
             for box, label in zip(boxes, labels):
