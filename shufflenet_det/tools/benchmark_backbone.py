@@ -16,7 +16,7 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
 from ..deploy import densify_grouped_convs, export_module
-from ..fileio import write_text_atomically
+from ..fileio import atomic_path, write_text_atomically
 from .benchmark import (ENGINES, MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
                         add_run_arguments, conv_mult_adds, engine_of, engines_to_run,
                         in_own_process, int8_runner_or_note, is_int8, latency_rounds,
@@ -269,7 +269,8 @@ def plot(latency, gmacs, size, path):
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc='center right', fontsize=8)
     fig.tight_layout(rect=(0, 0, 1 - 2.4 / fig.get_figwidth(), 1))
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as partial:
+        fig.savefig(partial, dpi=110)
 
 
 def parse_size(text):

@@ -24,6 +24,7 @@ from mmengine.config import Config
 from torch import Tensor, nn
 
 from ..deploy import ExportableFasterRCNN, export_detector, export_module
+from ..fileio import atomic_path
 from ..paths import config_path, resource_root
 from .benchmark import (add_run_arguments, conv_mult_adds, detector_stage_latency,
                         engine_of, engines_to_run, in_own_process, int8_runner_or_note,
@@ -287,7 +288,8 @@ def plot(totals, path):
            ylabel='COCO box AP, published (not measured here)')
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as partial:
+        fig.savefig(partial, dpi=110)
 
 
 def main():

@@ -17,6 +17,7 @@ import sys
 
 from ..converters import (CONVERTERS, DATA_PREPROCESSORS, convert_checkpoint,
                           save_converted)
+from ..fileio import check_output_path
 
 
 def main():
@@ -31,6 +32,7 @@ def main():
                         help='replace DST if it exists')
     args = parser.parse_args()
     try:
+        check_output_path(args.dst, args.src)
         converted = convert_checkpoint(args.source, args.src, groups=args.groups,
                                        widen_factor=args.widen_factor,
                                        arch=args.arch)

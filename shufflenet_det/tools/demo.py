@@ -13,13 +13,13 @@ import time
 import cv2
 import torch
 from mmdet.structures import DetDataSample
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
 from ..datasets import SHAPE_CLASSES, generate_shapes_dataset
 from ..engine import KeepMetricsHook
-from ..fileio import write_text_atomically
+from ..fileio import atomic_path, read_config, write_text_atomically
 from ..paths import config_path
 
 DEMO_CONFIG = config_path('demo/faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes.py')
@@ -30,8 +30,8 @@ CALIB_IMAGES = 100
 # A config file: ``base`` (an mmdet Faster R-CNN config, the demo's or a COCO
 # one) reading the generated shapes dataset under ``data`` and predicting its
 # classes.
-SHAPES_CONFIG = """_base_ = '{base}'
-data_root = '{data}/'
+SHAPES_CONFIG = """_base_ = {base!r}
+data_root = {data_root!r}
 dataset = dict(data_root=data_root, metainfo=dict(classes={classes}))
 train_dataloader = dict(
     dataset=dict(**dataset, ann_file='annotations/instances_train.json',
@@ -53,8 +53,8 @@ def write_shapes_config(path, data_root, base=DEMO_CONFIG):
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     if '::' not in base:  # a file: _base_ is read relative to ``path``
         base = osp.abspath(base)
-    write_text_atomically(path, SHAPES_CONFIG.format(
-        base=base, data=data_root, classes=SHAPE_CLASSES,
+    write_text_atomically(path, SHAPES_CONFIG.format(  # any path, quotes too
+        base=base, data_root=osp.join(data_root, ''), classes=SHAPE_CLASSES,
         num_classes=len(SHAPE_CLASSES)))
     return path
 
@@ -64,7 +64,7 @@ def demo_config(work_dir, config=DEMO_CONFIG, max_iters=None, cfg_options=None):
     written to ``{work_dir}/config.py``."""
     path = write_shapes_config(osp.join(work_dir, 'config.py'),
                                osp.join(work_dir, 'data'), config)
-    cfg = Config.fromfile(path)
+    cfg = read_config(path)
     cfg.work_dir = work_dir
     if max_iters is not None:
         cfg.train_cfg.update(max_iters=max_iters, val_interval=max_iters)
@@ -94,9 +94,10 @@ def draw_predictions(runner, out_file, index=0, score_thr=0.5, zoom=3):
         drawn.set_field(instances, field)
     visualizer = runner.visualizer
     visualizer.dataset_meta = dataset.metainfo
-    visualizer.add_datasample('prediction', image, data_sample=drawn,
-                              draw_gt=True, pred_score_thr=score_thr,
-                              out_file=out_file)
+    with atomic_path(out_file) as partial:
+        visualizer.add_datasample('prediction', image, data_sample=drawn,
+                                  draw_gt=True, pred_score_thr=score_thr,
+                                  out_file=partial)
     return result
 
 
@@ -179,6 +180,15 @@ def main():
     parser.add_argument('--no-int8', action='store_true',
                         help='skip the int8 quantization and its evaluation')
     args = parser.parse_args()
+    try:  # before the dataset is generated
+        if args.max_iters is not None and args.max_iters < 1:
+            raise ValueError(f'--max-iters {args.max_iters}: allowed: 1 or more')
+        if osp.exists(args.work_dir) and not osp.isdir(args.work_dir):
+            raise ValueError(f'--work-dir {args.work_dir} is a file; allowed: a '
+                             'folder (created if missing)')
+        read_config(args.config)
+    except ValueError as error:
+        parser.exit(2, f'{parser.prog}: error: {error}\n')
     metrics, checkpoint, png = run_demo(args.work_dir, args.config,
                                         args.max_iters, args.seed,
                                         args.cfg_options, onnx=not args.no_onnx,

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from shufflenet_det.datasets import generate_shapes_dataset
-from helpers import TOP_K, match_rate, run_training, runner_config
+from shufflenet_det.tools.demo import demo_config
+from helpers import TOP_K, match_rate, run_training, runner_config, tool_error
 
 
 @pytest.fixture(scope='module')
@@ -134,3 +135,20 @@ def test_demo_int8_detections_agree_with_fp32(demo_run, tmp_path):
     broken = str(tmp_path / 'black.onnx')
     quantize_model(fp32_file, broken, [np.zeros((1, 3, 64, 64), np.float32)])
     assert int8_agreement(broken, fp32_file, images) < 0.9
+
+
+def test_demo_refuses_bad_arguments_before_generating_data(tmp_path):
+    work = tmp_path / 'work'
+    assert tool_error('tools/demo.py', '--max-iters', '0', '--work-dir', work) == (
+        '--max-iters 0: allowed: 1 or more')
+    (tmp_path / 'file').write_text('')
+    assert tool_error('tools/demo.py', '--work-dir', tmp_path / 'file') == (
+        f'--work-dir {tmp_path / "file"} is a file; allowed: a folder (created if '
+        'missing)')
+    assert not work.exists()
+
+
+def test_a_work_dir_with_quotes_gives_a_config_that_reads(tmp_path):
+    work = str(tmp_path / 'o\'brien "x"')
+    cfg = demo_config(work)
+    assert cfg.train_dataloader.dataset.data_root == osp.join(work, 'data', '')
