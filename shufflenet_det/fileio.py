@@ -104,7 +104,8 @@ def read_config(path):
     no ``model``): how every tool reads its config, before any work."""
     from mmengine.config import Config
     if not osp.isfile(path):
-        raise ValueError(f'config {path}: no such file')
+        raise ValueError(f'config {path}: ' + ('a folder, not a file' if osp.isdir(path)
+                                               else 'no such file'))
     try:
         cfg = Config.fromfile(path)
     except SyntaxError as error:

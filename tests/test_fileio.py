@@ -249,7 +249,8 @@ def bad_configs(folder):
              'bad_base.py': (b"_base_ = './nowhere.py'\n", 'cannot be read: ')}
     for name, (content, _) in cases.items():
         (folder / name).write_bytes(content)
-    return [(str(folder / 'missing.py'), 'no such file')] + [
+    return [(str(folder / 'missing.py'), 'no such file'),
+            (str(folder), 'a folder, not a file')] + [
         (str(folder / name), message) for name, (_, message) in cases.items()]
 
 
