@@ -11,8 +11,10 @@ def atomic_path(path: str):
     """Yield a temporary path beside ``path``, unique to this writer, moved
     onto ``path`` when the block ends without an error; removed otherwise.
     Readers of ``path`` see the old file or the whole new one, never a part,
-    and two writers never share a temporary file."""
+    and two writers never share a temporary file. The folder is created if
+    needed."""
     folder, name = osp.split(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
     # the final extension kept last: writers that pick a format by it work
     handle, partial = tempfile.mkstemp(
         prefix=f'.{name}.', suffix=f'.partial{osp.splitext(name)[1]}', dir=folder)

@@ -1,5 +1,6 @@
-"""Checkpoints and configs read with one clear error, and files written
-whole or not at all.
+"""Checkpoints and configs read with one clear error, output paths that
+cannot be right refused, and mmengine's checkpoint writes made whole or not
+at all (through :mod:`shufflenet_det.atomic`, how every file is written).
 
 A checkpoint name is a local file, an ``http(s)://`` URL or one of
 mmengine's model-zoo names (``torchvision://``, ``mmcls://``,
@@ -17,15 +18,15 @@ import os
 import os.path as osp
 import re
 import socket
-import tempfile
 import zipfile
 from collections import Counter
-from contextlib import contextmanager
 from urllib.parse import urlparse
 
 import torch
 from mmengine.dist import barrier, get_dist_info
 from mmengine.fileio import LocalBackend, register_backend
+
+from .atomic import atomic_path
 
 # Seconds a download may wait for the server before it fails.
 DOWNLOAD_TIMEOUT_S = 60
@@ -37,37 +38,6 @@ LEGACY_MAGIC = b'\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19'
 WRAPPER_KEYS = ('state_dict', 'model', 'model_state_dict', 'module')
 # mmengine file backend name of AtomicLocalBackend.
 ATOMIC_BACKEND = 'shufflenet_det_atomic_local'
-# Permissions of new files: the process's umask, read once.
-UMASK = os.umask(0o022)
-os.umask(UMASK)
-
-
-@contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``, moved onto it when the block
-    ends without an error: readers see the old file or the whole new one,
-    never a part. The name is unique to this writer (two writers never share
-    a partial file) and keeps the extension (writers such as ``cv2.imwrite``
-    pick the format by it); the folder is created if needed. The one way
-    this project writes a file."""
-    folder, name = osp.split(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, partial = tempfile.mkstemp(
-        prefix=f'.{name}.', suffix='.partial' + osp.splitext(name)[1], dir=folder)
-    os.close(handle)
-    try:
-        yield partial
-        os.chmod(partial, 0o666 & ~UMASK)  # mkstemp's is 0o600
-        os.replace(partial, path)
-    finally:
-        if osp.exists(partial):
-            os.remove(partial)
-
-
-def write_text_atomically(path, text):
-    with atomic_path(path) as partial:
-        with open(partial, 'w') as f:
-            f.write(text)
 
 
 @register_backend(ATOMIC_BACKEND)

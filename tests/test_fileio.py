@@ -23,9 +23,10 @@ from mmdet.utils import register_all_modules
 from torch import nn
 
 from shufflenet_det import fileio
+from shufflenet_det.atomic import atomic_path
 from shufflenet_det.converters import convert_checkpoint
-from shufflenet_det.fileio import (atomic_path, check_output_path, check_trained_fit,
-                                   checkpoint_url, load_torch_file, read_config)
+from shufflenet_det.fileio import (check_output_path, check_trained_fit, checkpoint_url,
+                                   load_torch_file, read_config)
 from helpers import ROOT, randomize, tool_error
 
 TORCHVISION_V2_1X = 'https://download.pytorch.org/models/shufflenetv2_x1-5666bf0f80.pth'
@@ -216,7 +217,9 @@ def test_atomic_path_is_unique_beside_the_file_and_leaves_nothing_on_error(
         Path(first).write_text('first')
         Path(second).write_text('second')
     assert path.read_text() == 'first'  # the last one moved into place
-    assert os.stat(path).st_mode & 0o777 == 0o666 & ~fileio.UMASK
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
     with pytest.raises(RuntimeError), atomic_path(str(path)) as partial:
         Path(partial).write_text('half')
         raise RuntimeError

@@ -7,9 +7,9 @@ from mmdet.evaluation import DumpDetResults
 from mmengine.config import DictAction
 from mmengine.fileio import dump
 
+from shufflenet_det.atomic import atomic_path
 from shufflenet_det.engine import CheckpointError, shutdown_distributed
-from shufflenet_det.fileio import (atomic_path, check_output_path,
-                                   read_trained_checkpoint)
+from shufflenet_det.fileio import check_output_path, read_trained_checkpoint
 from shufflenet_det.tools.runner import apply_test_options, build_runner, load_config
 
 

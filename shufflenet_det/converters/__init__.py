@@ -12,7 +12,7 @@ import os
 
 import torch
 
-from ..fileio import atomic_path
+from ..atomic import atomic_path
 from ..models.pretrained import META_KEY, read_checkpoint
 from . import megvii, mmpretrain, snet_training, timm, torchvision
 from .common import Converted, NotThisSource, check_state_dict

@@ -11,7 +11,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from ..fileio import atomic_path, write_text_atomically
+from ..atomic import atomic_path, write_text_atomically
 
 SHAPE_CLASSES = ('circle', 'square', 'triangle', 'cross')
 

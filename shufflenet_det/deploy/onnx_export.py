@@ -28,7 +28,8 @@ from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.utils import get_test_pipeline_cfg
 from torch import Tensor, nn
 
-from ..fileio import (atomic_path, check_output_path, check_trained_fit, read_config,
+from ..atomic import atomic_path
+from ..fileio import (check_output_path, check_trained_fit, read_config,
                       read_trained_checkpoint)
 from ..models import LightRPNHead, PSRoIExtractor, ThunderNet
 from ..ops import PSRoIAlign, nms_first_k

@@ -17,8 +17,9 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 from mmengine.utils import ProgressBar
 
+from ..atomic import atomic_path
 from ..datasets.checked_coco import missing_files
-from ..fileio import atomic_path, check_output_path, read_config
+from ..fileio import check_output_path, read_config
 from ..runtime.model_file import INPUT_NAME, read_export_metadata
 from ..runtime.preprocess import Preprocess
 

@@ -15,8 +15,8 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 
+from ..atomic import atomic_path, write_text_atomically
 from ..deploy import densify_grouped_convs, export_module
-from ..fileio import atomic_path, write_text_atomically
 from .benchmark import (ENGINES, MODES, PAPER_TABLE8_MS, TABLE8_SIZES,
                         add_run_arguments, conv_mult_adds, engine_of, engines_to_run,
                         in_own_process, int8_runner_or_note, is_int8, latency_rounds,

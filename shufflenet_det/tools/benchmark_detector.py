@@ -23,8 +23,8 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from torch import Tensor, nn
 
+from ..atomic import atomic_path
 from ..deploy import ExportableFasterRCNN, export_detector, export_module
-from ..fileio import atomic_path
 from ..paths import config_path, resource_root
 from .benchmark import (add_run_arguments, conv_mult_adds, detector_stage_latency,
                         engine_of, engines_to_run, in_own_process, int8_runner_or_note,

@@ -17,9 +17,10 @@ from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
+from ..atomic import atomic_path, write_text_atomically
 from ..datasets import SHAPE_CLASSES, generate_shapes_dataset
 from ..engine import KeepMetricsHook
-from ..fileio import atomic_path, read_config, write_text_atomically
+from ..fileio import read_config
 from ..paths import config_path
 
 DEMO_CONFIG = config_path('demo/faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes.py')

@@ -24,8 +24,8 @@ from typing import Optional
 from mmengine.config import Config
 
 from .. import __version__
+from ..atomic import write_text_atomically
 from ..datasets import generate_shapes_dataset
-from ..fileio import write_text_atomically
 from ..paths import PACKAGE_DIR, config_path, resource_root
 from .complexity import measure_complexity
 from .demo import write_shapes_config

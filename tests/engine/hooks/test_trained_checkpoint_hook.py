@@ -12,7 +12,7 @@ from shufflenet_det.fileio import AtomicLocalBackend
 def test_checkpoints_are_saved_whole_or_not_at_all(tmp_path):
     """mmengine's CheckpointHook gets the atomic local backend, unless it
     was given a backend or a remote folder; that backend writes through
-    :func:`shufflenet_det.fileio.atomic_path`."""
+    :func:`shufflenet_det.atomic.atomic_path`."""
     hooks = [CheckpointHook(interval=1), CheckpointHook(out_dir='s3://bucket'),
              CheckpointHook(backend_args=dict(backend='local'))]
     runner = SimpleNamespace(hooks=hooks, cfg=Config(dict(work_dir=str(tmp_path))))
