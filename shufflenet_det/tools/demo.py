@@ -1,11 +1,13 @@
 """CPU demo: train a ShuffleNet Faster R-CNN on a generated shapes dataset,
 evaluate COCO bbox mAP on its held-out split and draw predicted boxes; then
 export it to ONNX, quantize that to int8 (calibrated on training images) and
-evaluate both in ONNX Runtime on the same split.
+evaluate both in ONNX Runtime on the same split (and the fp32 file in
+OpenVINO's bf16, where OpenVINO is installed).
 
 Run it as ``shufflenet-det-demo``, ``python -m shufflenet_det.tools.demo`` or
 ``python tools/demo.py``, from any folder."""
 import argparse
+import importlib.util
 import os
 import os.path as osp
 import time
@@ -102,14 +104,28 @@ def draw_predictions(runner, out_file, index=0, score_thr=0.5, zoom=3):
     return result
 
 
+def evaluate_exported(runner, detector, prefix):
+    """COCO metrics of an exported ``detector`` (a runtime Detector) on the
+    runner's validation set, keys prefixed ``prefix`` instead of 'coco/'."""
+    from ..deploy import evaluate_coco
+    metrics = evaluate_coco(detector, runner.val_dataloader.dataset,
+                            runner.cfg.val_evaluator.ann_file)
+    return {key.replace('coco/', prefix): value for key, value in metrics.items()}
+
+
 def evaluate_onnx(runner, checkpoint, onnx_file):
     """Export ``checkpoint`` to ``onnx_file`` and return its COCO metrics in
-    ONNX Runtime on the runner's validation set, keys prefixed 'onnx/'."""
-    from ..deploy import OnnxDetector, evaluate_coco, export_onnx
+    ONNX Runtime on the runner's validation set, keys prefixed 'onnx/'; with
+    OpenVINO installed, also in its bf16 precision (its default on CPUs with
+    AMX), keys prefixed 'bf16/'."""
+    from ..deploy import OnnxDetector, export_onnx
+    from ..runtime import Detector
     export_onnx(runner.cfg, checkpoint, onnx_file)
-    metrics = evaluate_coco(OnnxDetector(onnx_file), runner.val_dataloader.dataset,
-                            runner.cfg.val_evaluator.ann_file)
-    return {key.replace('coco/', 'onnx/'): value for key, value in metrics.items()}
+    metrics = evaluate_exported(runner, OnnxDetector(onnx_file), 'onnx/')
+    if importlib.util.find_spec('openvino') is not None:
+        metrics.update(evaluate_exported(
+            runner, Detector(onnx_file, 'openvino', precision='bf16'), 'bf16/'))
+    return metrics
 
 
 def evaluate_int8(runner, onnx_file, int8_file, calib_images=CALIB_IMAGES):
@@ -117,13 +133,11 @@ def evaluate_int8(runner, onnx_file, int8_file, calib_images=CALIB_IMAGES):
     ``calib_images`` training images (all, if fewer), and return its COCO
     metrics in ONNX Runtime on the runner's validation set, keys prefixed
     'int8/'."""
-    from ..deploy import OnnxDetector, evaluate_coco
+    from ..deploy import OnnxDetector
     from ..deploy.quantize import quantize_detector
     count = min(calib_images, len(runner.train_dataloader.dataset))
     quantize_detector(runner.cfg, onnx_file, int8_file, count, 'train')
-    metrics = evaluate_coco(OnnxDetector(int8_file), runner.val_dataloader.dataset,
-                            runner.cfg.val_evaluator.ann_file)
-    return {key.replace('coco/', 'int8/'): value for key, value in metrics.items()}
+    return evaluate_exported(runner, OnnxDetector(int8_file), 'int8/')
 
 
 def run_demo(work_dir='work_dirs/demo', config=DEMO_CONFIG, max_iters=None,
@@ -210,6 +224,10 @@ def main():
               f"bbox mAP {metrics['int8/bbox_mAP']:.3f} (AP50 "
               f"{metrics['int8/bbox_mAP_50']:.3f}), fp32 ONNX "
               f"{metrics['onnx/bbox_mAP']:.3f}, PyTorch {metrics['coco/bbox_mAP']:.3f}")
+    if 'bf16/bbox_mAP' in metrics:
+        print(f"OpenVINO bf16 (the same file): bbox mAP {metrics['bf16/bbox_mAP']:.3f} "
+              f"(AP50 {metrics['bf16/bbox_mAP_50']:.3f}), fp32 ONNX "
+              f"{metrics['onnx/bbox_mAP']:.3f}")
 
 
 if __name__ == '__main__':

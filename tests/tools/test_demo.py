@@ -3,6 +3,7 @@ resumed through mmengine's Runner on a tiny generated dataset, its metrics
 kept by KeepMetricsHook; and the demo itself (``run_demo``) with its ONNX
 export evaluated beside PyTorch."""
 import glob
+import importlib.util
 import os.path as osp
 
 import cv2
@@ -67,6 +68,8 @@ def test_demo_reports_onnx_map_beside_pytorch(demo_run):
     _, metrics, _ = demo_run
     assert 'onnx/bbox_mAP' in metrics, metrics
     assert abs(metrics['onnx/bbox_mAP'] - metrics['coco/bbox_mAP']) <= 0.005, metrics
+    if importlib.util.find_spec('openvino') is not None:  # bf16 rounds: close only
+        assert abs(metrics['bf16/bbox_mAP'] - metrics['onnx/bbox_mAP']) <= 0.05, metrics
 
 
 def test_demo_export_boxes_match_pytorch(demo_run):
