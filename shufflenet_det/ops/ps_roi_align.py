@@ -15,10 +15,9 @@ class PSRoIAlign(nn.Module):
     ``ps_roi_align`` (CPU and CUDA, with a backward). ONNX has no such
     operator, so under ``torch.onnx.export`` the same result is computed
     as two products with RoIAlign's separable bilinear weights
-    (:meth:`forward_onnx`): standard operators, MatMul the heaviest. For
-    ThunderNet's 200 RoIs that is 1.1-1.6 ms in ONNX Runtime and OpenVINO,
-    where ``RoiAlign`` of all k * k * C channels and a ``Gather`` of each
-    bin's group took 12-15 ms, and a 1x1 ``RoiAlign`` per bin 1.3-2.4 ms.
+    (:meth:`forward_onnx`): standard operators, MatMul the heaviest, and
+    faster in both engines than a ``RoiAlign`` of all k * k * C channels
+    followed by a ``Gather`` (measured in docs/thundernet.md).
 
     Args:
         output_size (int): k, bins per side.

@@ -20,9 +20,9 @@ class SNet(ShuffleNetV2Stages):
     Widths: SNet146 is the official code's (``thundernet/ShuffleNetV2.py``,
     the only released SNet); SNet49 and SNet535 (with a 48-channel stem) are
     the paper's table as re-implemented in DayBreak-u/Thundernet_Pytorch.
-    Counted like the papers (conv + FC at 224, ``tools/analyze_complexity.py``)
-    they give about 52 / 161 / 536 MFLOPs: SNet146's name is 15 M below its
-    widths (docs/thundernet.md says why).
+    Their complexity, counted like the papers' (conv + FC at 224), is what
+    ``tools/analyze_complexity.py`` prints (docs/complexity.md); SNet146's
+    name is below what its widths count (docs/thundernet.md says why).
 
     Args:
         arch (int): 49, 146 or 535.
