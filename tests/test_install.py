@@ -22,7 +22,7 @@ from helpers import ROOT, write_tiny_config
 TABLE7_CONFIG = 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'
 CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-convert-weights',
                    'shufflenet-det-check-coco', 'shufflenet-det-reproduce',
-                   'shufflenet-det-complexity')
+                   'shufflenet-det-complexity', 'shufflenet-det-check-anchors')
 NOT_SOURCES = ('.git', '.venv', 'build', 'dist', 'work_dirs', 'data', 'results',
                'checkpoints', '*.egg-info', '__pycache__', '.pytest_cache')
 

@@ -10,30 +10,16 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 
 from shufflenet_det.converters import (DATA_PREPROCESSORS, convert_checkpoint,
                                        save_converted)
-from helpers import C4_CONFIGS, ROOT, c4_detector, full_backbone, write_converted
+from helpers import (C4_CONFIGS, ROOT, c4_detector, full_backbone, log_messages,
+                     write_converted)
 
 
 @pytest.fixture(scope='module', autouse=True)
 def _registry():
     register_all_modules()
-
-
-def log_messages(function, level=logging.WARNING):
-    """What ``function()`` logs through mmengine's logger at ``level`` or above."""
-    logger = MMLogger.get_current_instance()
-    records = []
-    handler = logging.Handler(level)
-    handler.emit = records.append
-    logger.addHandler(handler)
-    try:
-        function()
-    finally:
-        logger.removeHandler(handler)
-    return [r.getMessage() for r in records]
 
 
 @pytest.mark.parametrize('config,source', C4_CONFIGS)

@@ -4,8 +4,12 @@
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'
 custom_imports = dict(imports=['shufflenet_det'], allow_failed_imports=False)
 # Before training, fail if the converted ImageNet weights expect another input
-# normalisation than the data_preprocessor's (they record theirs).
-custom_hooks = [dict(type='PretrainedInputCheckHook')]
+# normalisation than the data_preprocessor's (they record theirs);
+# warn if many training boxes get no positive anchor (tools/check_anchors.py).
+custom_hooks = [
+    dict(type='PretrainedInputCheckHook'),
+    dict(type='AnchorCheckHook')
+]
 
 # Who made the ImageNet weights: their input normalisation is the data
 # preprocessor's (shufflenet_det.converters.DATA_PREPROCESSORS).

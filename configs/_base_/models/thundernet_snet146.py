@@ -5,8 +5,12 @@
 # the official code's (qinzheng93/ThunderNet, config/ThunderNet.py), as noted.
 custom_imports = dict(imports=['shufflenet_det'], allow_failed_imports=False)
 # Before training, fail if the ImageNet weights expect another input
-# normalisation than the data_preprocessor's (they record theirs).
-custom_hooks = [dict(type='PretrainedInputCheckHook')]
+# normalisation than the data_preprocessor's (they record theirs);
+# warn if many training boxes get no positive anchor (tools/check_anchors.py).
+custom_hooks = [
+    dict(type='PretrainedInputCheckHook'),
+    dict(type='AnchorCheckHook')
+]
 
 # The official SNet146 ImageNet weights (snet-training) take BGR 0-255 without
 # mean/std (its ToBGRTensor); the official detector config normalises with the
