@@ -10,9 +10,12 @@ import torch
 from mmdet.registry import TASK_UTILS, TRANSFORMS
 from mmdet.structures.bbox import bbox_overlaps
 from mmdet.utils import register_all_modules
+from mmengine.config import Config
 
-from shufflenet_det.anchor_check import (AnchorCheckError, anchor_levels, best_iou,
+from shufflenet_det.anchor_check import (AnchorCheckError, anchor_levels,
+                                         anchor_settings, best_iou, coverage,
                                          input_factors, resize_rules, train_sources)
+from shufflenet_det.paths import config_path
 
 
 @pytest.fixture(scope='module', autouse=True)
@@ -72,3 +75,22 @@ def test_multi_scale_resizes_and_wrapped_datasets():
     nested = dict(type='RandomChoice', transforms=[[dict(type='Resize', scale=9)]])
     with pytest.raises(AnchorCheckError, match='resizes with RandomChoice'):
         resize_rules([nested])
+
+
+def test_stride_8_thundernet_anchors_cover_12_to_16_px_objects():
+    """At the input, 12-16 px boxes of aspect ratios up to 2: the stride-8
+    ThunderNet's anchors give all a positive anchor, the paper's stride-16
+    ones few."""
+    rng = np.random.RandomState(0)
+    sides = rng.uniform(12, 16, (2000, 1)) * np.exp(rng.uniform(-0.35, 0.35, (2000, 2)))
+    corners = rng.uniform(0, 280, (2000, 2))
+    boxes = np.concatenate([corners, corners + sides], 1)
+    no_positive = {}
+    for name in ('cem-s8', 'cem'):
+        cfg = Config.fromfile(
+            config_path(f'thundernet/thundernet_snet146_{name}-80e_coco-320.py'))
+        generator, assigner = anchor_settings(cfg.model)
+        no_positive[name] = coverage(boxes, np.full((2000, 2), 320.),
+                                     TASK_UTILS.build(generator),
+                                     assigner).no_positive
+    assert no_positive['cem-s8'] < 0.01 and no_positive['cem'] > 0.9
