@@ -186,25 +186,20 @@ def best_iou(boxes, image_wh, levels):
     """(N, shapes) IoU of each box (x1 y1 x2 y2 at the input; images of
     ``image_wh``) with each anchor shape of ``levels``, the shape at the
     grid position nearest to the box centre; columns level by level."""
-    out = []
-    for start in range(0, len(boxes), CHUNK):
-        b, wh = boxes[start:start + CHUNK], image_wh[start:start + CHUNK]
-        area = ((b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]))[:, None]
-        ious = []
-        for stride, centre, widths, heights in levels:
-            inter = 1.
-            for axis, size in ((0, widths), (1, heights)):
-                last = np.maximum(np.ceil(wh[:, axis] / stride[axis]) - 1, 0)
-                middle = (b[:, axis] + b[:, axis + 2]) / 2
-                index = np.clip(np.round((middle - centre[axis]) / stride[axis]),
-                                0, last)
-                grid = (centre[axis] + index * stride[axis])[:, None]
-                inter = inter * np.clip(
-                    np.minimum(b[:, axis + 2, None], grid + size / 2) -
-                    np.maximum(b[:, axis, None], grid - size / 2), 0, None)
-            ious.append(inter / (area + widths * heights - inter))
-        out.append(np.concatenate(ious, 1))
-    return np.concatenate(out) if out else np.zeros((0, 0))
+    area = ((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))[:, None]
+    ious = []
+    for stride, centre, widths, heights in levels:
+        inter = 1.
+        for axis, size in ((0, widths), (1, heights)):
+            last = np.maximum(np.ceil(image_wh[:, axis] / stride[axis]) - 1, 0)
+            middle = (boxes[:, axis] + boxes[:, axis + 2]) / 2
+            index = np.clip(np.round((middle - centre[axis]) / stride[axis]), 0, last)
+            grid = (centre[axis] + index * stride[axis])[:, None]
+            inter = inter * np.clip(
+                np.minimum(boxes[:, axis + 2, None], grid + size / 2) -
+                np.maximum(boxes[:, axis, None], grid - size / 2), 0, None)
+        ious.append(inter / (area + widths * heights - inter))
+    return np.concatenate(ious, 1)
 
 
 def coverage(boxes, image_wh, generator, assigner, coco_area=None, source='',
@@ -280,8 +275,11 @@ def suggest(boxes, image_wh, generator, iou):
         size = np.asarray(base, float).reshape(-1)[0] * all_s[:, None]
         levels.append((stride, centre, (size / np.sqrt(all_r)).ravel(),
                        (size * np.sqrt(all_r)).ravel()))
-    reach = best_iou(boxes, image_wh, levels).reshape(
-        len(boxes), len(levels), len(all_s), len(all_r)).max(1) >= iou
+    step = CHUNK // 16  # x (scales x ratios) columns
+    reach = np.concatenate([
+        best_iou(boxes[i:i + step], image_wh[i:i + step], levels).reshape(
+            -1, len(levels), len(all_s), len(all_r)).max(1) >= iou
+        for i in range(0, len(boxes), step)])
     use_s, use_r = np.isin(all_s, own_s), np.isin(all_r, own_r)
 
     def covered(s, r):
