@@ -87,3 +87,18 @@ def fpn_export(tiny_config):
     onnx_file = str(root / 'tiny.onnx')
     run_tool('tools/export_onnx.py', config, checkpoint, onnx_file)
     return config, onnx_file
+
+
+THUNDERNET_S8_CONFIG = osp.join(ROOT, 'configs', 'thundernet',
+                                'thundernet_snet146_cem-s8-80e_coco-320.py')
+
+
+@pytest.fixture(scope='session')
+def thundernet_s8_model(tmp_path_factory):
+    """A randomly initialised small-object ThunderNet SNet146 (stride 8, the
+    COCO config) and its export through tools/export_onnx.py at 256x256."""
+    model, onnx_file, log = random_detector_export(
+        tmp_path_factory.mktemp('thundernet_s8'), THUNDERNET_S8_CONFIG,
+        '--shape', '256', '256')
+    assert 'input [1, 3, 256, 256]' in log
+    return model, onnx_file

@@ -1,6 +1,7 @@
 """Helpers shared by test modules (pytest puts this folder on sys.path)."""
 import contextlib
 import io
+import json
 import logging
 import math
 import os.path as osp
@@ -99,6 +100,27 @@ def log_messages(function, level=logging.WARNING):
     finally:
         logger.removeHandler(handler)
     return [r.getMessage() for r in records]
+
+
+def write_boxes(path, sides, image_size=(640, 480), per_image=4):
+    """A COCO annotation file of square boxes of ``sides`` (px), ``per_image``
+    to an image of ``image_size`` (w, h), spread over the image."""
+    width, height = image_size
+    images, annotations = [], []
+    for index, side in enumerate(sides):
+        image_id = index // per_image + 1
+        if image_id > len(images):
+            images.append(dict(id=image_id, file_name=f'{image_id}.png',
+                               width=width, height=height))
+        x = (index * 37.3) % (width - side)
+        y = (index * 23.9) % (height - side)
+        annotations.append(dict(id=index + 1, image_id=image_id, category_id=1,
+                                bbox=[x, y, side, side], area=side * side,
+                                iscrowd=0))
+    with open(path, 'w') as f:
+        json.dump(dict(images=images, annotations=annotations,
+                       categories=[dict(id=1, name='box')]), f)
+    return str(path)
 
 
 def run_command(command, timeout=600, **kwargs):

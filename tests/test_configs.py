@@ -71,7 +71,8 @@ def test_config_builds_trains_the_right_parameters_and_runs(path):
         layers = [m for part in (model.neck, model.rpn_head, model.sam,
                                  model.roi_head.bbox_head)
                   for m in part.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
-        assert len(layers) == 3 + 4 + 1 + 3
+        cem_convs = len(cfg.model.neck.in_channels) + 1  # and the global one
+        assert len(layers) == cem_convs + 4 + 1 + 3
         assert all(p.requires_grad for m in layers for p in m.parameters())
 
     before = {k: v.clone() for k, v in parameters.items()}

@@ -22,7 +22,8 @@ from helpers import ROOT, write_tiny_config
 TABLE7_CONFIG = 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'
 CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-convert-weights',
                    'shufflenet-det-check-coco', 'shufflenet-det-reproduce',
-                   'shufflenet-det-complexity', 'shufflenet-det-predict')
+                   'shufflenet-det-complexity', 'shufflenet-det-predict',
+                   'shufflenet-det-check-anchors')
 # where tools/setup_env.sh downloads the runtime extra's wheels
 RUNTIME_WHEELS = osp.join(os.environ.get('SHUFFLENET_DET_CACHE', osp.expanduser(
     '~/.cache/shufflenet_det')), 'runtime-wheels')

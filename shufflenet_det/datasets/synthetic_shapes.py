@@ -14,6 +14,10 @@ import numpy as np
 from ..atomic import atomic_path, write_text_atomically
 
 SHAPE_CLASSES = ('circle', 'square', 'triangle', 'cross')
+# The small-object mode (``generate_shapes_dataset(root, **SMALL_OBJECTS)``):
+# 320x320 images, ThunderNet's input, of up to 12 shapes of 6-24 px, one or
+# two cells of a stride-16 map; the default draws 16-56 px in 128x128.
+SMALL_OBJECTS = dict(image_size=320, max_objects=12, min_side=6, max_side=24)
 
 
 def _background(rng, height, width):

@@ -144,14 +144,19 @@ def run_demo(work_dir='work_dirs/demo', config=DEMO_CONFIG, max_iters=None,
              seed=0, cfg_options=None, onnx=True, int8=True, **dataset_kwargs):
     """Run the whole demo; return (metrics, checkpoint path, PNG path).
 
+    The dataset is drawn with the config's ``shapes_dataset`` (arguments of
+    :func:`generate_shapes_dataset`, e.g. its small-object mode), then
+    ``dataset_kwargs``.
     With ``onnx`` and onnxruntime installed, the trained detector is also
     exported to ``{work_dir}/model.onnx`` and evaluated in ONNX Runtime:
     ``metrics['onnx/bbox_mAP']`` beside PyTorch's ``coco/bbox_mAP``; with
     ``int8`` too, that file quantized to ``{work_dir}/model_int8.onnx``
     (:func:`evaluate_int8`): ``metrics['int8/bbox_mAP']``."""
     start = time.time()
-    generate_shapes_dataset(osp.join(work_dir, 'data'), seed=seed, **dataset_kwargs)
     cfg = demo_config(work_dir, config, max_iters, cfg_options)
+    # A config made for other shapes says so (e.g. the small-object mode).
+    dataset_kwargs = dict(cfg.get('shapes_dataset', {}), **dataset_kwargs)
+    generate_shapes_dataset(osp.join(work_dir, 'data'), seed=seed, **dataset_kwargs)
     cfg.randomness = dict(seed=seed)
     runner = Runner.from_cfg(cfg)
     keep = KeepMetricsHook()

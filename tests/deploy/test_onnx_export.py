@@ -95,13 +95,15 @@ def test_c4_detector_export_matches_pytorch(c4_model):
     assert match_rate(expected, actual) >= 0.95
 
 
-def test_thundernet_export_matches_pytorch_in_both_engines(thundernet_model):
+@pytest.mark.parametrize('fixture', ['thundernet_model', 'thundernet_s8_model'])
+def test_thundernet_export_matches_pytorch_in_both_engines(fixture, request):
     """One graph of standard operators (PSRoIAlign as MatMuls);
-    ONNX Runtime's and OpenVINO's boxes are mmdet's."""
+    ONNX Runtime's and OpenVINO's boxes are mmdet's; for the stride-16
+    ThunderNet and the small-object one on stride 8."""
     import onnx
 
     from shufflenet_det.deploy import openvino_model
-    model, onnx_file = thundernet_model
+    model, onnx_file = request.getfixturevalue(fixture)
     graph = onnx.load(onnx_file).graph
     assert all(not node.domain for node in graph.node)  # no custom operator
     operators = {node.op_type for node in graph.node}

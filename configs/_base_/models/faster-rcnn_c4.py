@@ -7,10 +7,12 @@ custom_imports = dict(imports=['shufflenet_det'], allow_failed_imports=False)
 # Before training, fail if the ImageNet weights expect another input
 # normalisation than the data_preprocessor's (they record theirs); before
 # a run loads a trained checkpoint (load_from, resume), fail if it is none
-# or does not fit the model.
+# or does not fit the model; warn if many training boxes get no positive
+# anchor (tools/check_anchors.py).
 custom_hooks = [
     dict(type='PretrainedInputCheckHook'),
-    dict(type='TrainedCheckpointHook')
+    dict(type='TrainedCheckpointHook'),
+    dict(type='AnchorCheckHook')
 ]
 
 # Who made the ImageNet weights: their input normalisation is the data

@@ -16,11 +16,12 @@ from ..dense_heads import LightRPNHead
 class ThunderNet(TwoStageDetector):
     """Two-stage detector whose RoI head reads the spatially attended map.
 
-    backbone (SNet: C4, C5) -> neck (:class:`CEM`: one 245-channel
-    stride-16 map) -> :class:`LightRPNHead` -> :class:`SAM` re-weights the
-    CEM map by the RPN's feature -> RoI head (:class:`PSRoIExtractor`, a
-    one-FC R-CNN). Training and inference are mmdet's ``TwoStageDetector``
-    steps, except that the RoI head gets the SAM output instead of the neck's.
+    backbone (SNet: C4, C5; or C3, C4, C5) -> neck (:class:`CEM`: one
+    245-channel stride-16 map, or stride 8 for small objects) ->
+    :class:`LightRPNHead` -> :class:`SAM` re-weights the CEM map by the
+    RPN's feature -> RoI head (:class:`PSRoIExtractor`, a one-FC R-CNN).
+    Training and inference are mmdet's ``TwoStageDetector`` steps, except
+    that the RoI head gets the SAM output instead of the neck's.
 
     Args:
         sam (dict): The :class:`SAM` config.
@@ -50,7 +51,8 @@ class ThunderNet(TwoStageDetector):
             raise ValueError(
                 f'the neck\'s map has stride {stride:g}, the RPN anchors assume '
                 f'{anchor_stride}: the backbone must give C4 (stride 16) and C5 '
-                '(stride 32), set its out_indices to those stages')
+                '(stride 32), or C3 (stride 8), C4 and C5 for stride-8 anchors; '
+                'set its out_indices to those stages')
         return x
 
     def rpn_forward(self, x: Tuple[Tensor]) -> Tuple[tuple, Tuple[Tensor]]:

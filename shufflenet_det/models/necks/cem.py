@@ -9,16 +9,23 @@ from torch import Tensor, nn
 
 @MODELS.register_module()
 class CEM(BaseModule):
-    """C4 + 2x-upsampled C5 + global context of C5, each by a 1x1 conv.
+    """The finest map + the coarser ones upsampled to it + global context of
+    the coarsest, each by a 1x1 conv.
 
-    Merges three scales into one stride-16 map for the light RPN and the
-    PSRoIAlign: a 1x1 conv of C4, a 1x1 conv of C5 upsampled 2x (nearest),
-    and a 1x1 conv of C5's global average pool broadcast over the map,
-    summed. No norm or activation, as in the paper and the official code
-    (whose convs have a bias and Xavier-uniform init, kept here).
+    ThunderNet's merges C4, C5 upsampled 2x (nearest) and C5's global
+    average pool broadcast over the map into one stride-16 map for the light
+    RPN and the PSRoIAlign. Given C3, C4 and C5 it adds C4 upsampled 2x and
+    C5 4x to C3: the same context on a stride-8 map, where objects under
+    32 px cover several cells (the small-object ThunderNet; not in the
+    paper). No norm or activation, as in the paper and the official code
+    (whose convs have a bias and Xavier-uniform init, kept here). The convs
+    are named by the map they read: ``c4_conv``, ``c5_conv``, ``global_conv``
+    (and ``c3_conv``).
 
     Args:
-        in_channels (Sequence[int]): Channels of C4 and C5 (stride 16, 32).
+        in_channels (Sequence[int]): Channels of the maps, finest first, each
+            at half the resolution of the one before: C4, C5 (strides 16,
+            32) or C3, C4, C5 (strides 8, 16, 32).
         out_channels (int): 245 in ThunderNet: 5 channels x 7 x 7 bins for
             the PSRoIAlign.
         init_cfg (dict | list[dict], optional): mmengine initialisation.
@@ -28,26 +35,35 @@ class CEM(BaseModule):
                  out_channels: int = 245,
                  init_cfg=dict(type='Xavier', layer='Conv2d', distribution='uniform')):
         super().__init__(init_cfg=init_cfg)
-        if len(in_channels) != 2:
-            raise ValueError(f'in_channels={in_channels!r}: the CEM takes two maps, '
-                             'C4 (stride 16) and C5 (stride 32)')
+        if len(in_channels) not in (2, 3):
+            raise ValueError(f'in_channels={in_channels!r}: the CEM takes two maps '
+                             '(C4, C5) or three (C3, C4, C5)')
         self.in_channels = tuple(in_channels)
         self.out_channels = out_channels
-        self.c4_conv = nn.Conv2d(in_channels[0], out_channels, 1)
-        self.c5_conv = nn.Conv2d(in_channels[1], out_channels, 1)
-        self.global_conv = nn.Conv2d(in_channels[1], out_channels, 1)
+        self.names = [f'c{6 - len(in_channels) + i}' for i in range(len(in_channels))]
+        for name, channels in zip(self.names, in_channels):
+            setattr(self, f'{name}_conv', nn.Conv2d(channels, out_channels, 1))
+        self.global_conv = nn.Conv2d(in_channels[-1], out_channels, 1)
 
     def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor]:
-        if len(inputs) != 2:
-            raise ValueError(f'the CEM got {len(inputs)} feature maps; it needs C4 '
-                             'and C5: set the backbone\'s out_indices to the '
-                             'stride-16 and stride-32 outputs')
-        c4, c5 = inputs
-        if tuple(c4.shape[-2:]) != tuple(2 * s for s in c5.shape[-2:]):
+        names = [n.upper() for n in self.names]
+        needs = ' and '.join([', '.join(names[:-1]), names[-1]])
+        if len(inputs) != len(names):
+            raise ValueError(f'the CEM got {len(inputs)} feature maps; it needs '
+                             f'{needs}: set the backbone\'s out_indices to those '
+                             'stages')
+        finest = tuple(inputs[0].shape[-2:])
+        if any(tuple(s * 2**level for s in x.shape[-2:]) != finest
+               for level, x in enumerate(inputs)):
+            got = ' and '.join(f'{n} {tuple(x.shape[-2:])}'
+                               for n, x in zip(names, inputs))
             raise ValueError(
-                f'the CEM needs C5 at half the resolution of C4, got C4 '
-                f'{tuple(c4.shape[-2:])} and C5 {tuple(c5.shape[-2:])}: the input '
-                'height and width must be multiples of 32 (pad_size_divisor=32)')
-        upsampled = F.interpolate(self.c5_conv(c5), scale_factor=2., mode='nearest')
-        context = self.global_conv(c5.mean(dim=(2, 3), keepdim=True))
-        return (self.c4_conv(c4) + upsampled + context, )
+                f'the CEM needs each of {needs} at half the resolution of the one '
+                f'before, got {got}: the input height and width must be multiples '
+                'of 32 (pad_size_divisor=32)')
+        out = self.global_conv(inputs[-1].mean(dim=(2, 3), keepdim=True))
+        for level, (name, x) in enumerate(zip(self.names, inputs)):
+            x = getattr(self, f'{name}_conv')(x)
+            out = out + (F.interpolate(x, scale_factor=2.**level, mode='nearest')
+                         if level else x)
+        return (out, )

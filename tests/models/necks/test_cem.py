@@ -1,4 +1,5 @@
-"""CEM: C4 + upsampled C5 + global context, each by a 1x1 conv."""
+"""CEM: C4 + upsampled C5 + global context, each by a 1x1 conv; with C3 too,
+the same at stride 8."""
 import pytest
 import torch
 import torch.nn.functional as F
@@ -18,6 +19,22 @@ def test_cem_sums_three_scales():
     torch.testing.assert_close(out, expected)
 
 
+def test_cem_on_c3_sums_four_scales_at_stride_8():
+    cem = CEM(in_channels=(6, 8, 12), out_channels=245)
+    c3, c4, c5 = (torch.randn(2, c, 12 // s, 20 // s)
+                  for c, s in ((6, 1), (8, 2), (12, 4)))
+    (out, ) = cem((c3, c4, c5))
+    assert out.shape == (2, 245, 12, 20)
+    expected = (cem.c3_conv(c3)
+                + cem.c4_conv(c4).repeat_interleave(2, 2).repeat_interleave(2, 3)
+                + cem.c5_conv(c5).repeat_interleave(4, 2).repeat_interleave(4, 3)
+                + F.conv2d(c5.mean((2, 3), keepdim=True), cem.global_conv.weight,
+                           cem.global_conv.bias))
+    torch.testing.assert_close(out, expected)
+    with pytest.raises(ValueError, match='got 2 feature maps; it needs C3, C4 and C5'):
+        cem((c4, c5))
+
+
 def test_cem_default_init_is_xavier_uniform():
     cem = CEM()
     cem.init_weights()
@@ -31,7 +48,7 @@ def test_cem_default_init_is_xavier_uniform():
     ((torch.zeros(1, 8, 4, 4), ), 'got 1 feature maps; it needs C4 and C5'),
     ((torch.zeros(1, 8, 4, 4), ) * 3, 'got 3 feature maps'),
     ((torch.zeros(1, 8, 21, 21), torch.zeros(1, 12, 11, 11)),
-     r'C4 \(21, 21\) and C5 \(11, 11\): the input height and width must be '
+     r'got C4 \(21, 21\) and C5 \(11, 11\): the input height and width must be '
      'multiples of 32'),
 ])
 def test_bad_inputs_name_what_is_needed(inputs, message):
@@ -39,7 +56,7 @@ def test_bad_inputs_name_what_is_needed(inputs, message):
         CEM(in_channels=(8, 12))(inputs)
 
 
-def test_in_channels_are_two():
-    with pytest.raises(ValueError, match=r'in_channels=\(8, 12, 16\): the CEM takes '
-                       'two maps'):
-        CEM(in_channels=(8, 12, 16))
+def test_in_channels_are_two_or_three():
+    with pytest.raises(ValueError, match=r'in_channels=\(8, 12, 16, 20\): the CEM '
+                       r'takes two maps \(C4, C5\) or three'):
+        CEM(in_channels=(8, 12, 16, 20))
