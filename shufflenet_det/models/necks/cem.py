@@ -61,9 +61,10 @@ class CEM(BaseModule):
                 f'the CEM needs each of {needs} at half the resolution of the one '
                 f'before, got {got}: the input height and width must be multiples '
                 'of 32 (pad_size_divisor=32)')
-        out = self.global_conv(inputs[-1].mean(dim=(2, 3), keepdim=True))
+        out = 0
         for level, (name, x) in enumerate(zip(self.names, inputs)):
             x = getattr(self, f'{name}_conv')(x)
             out = out + (F.interpolate(x, scale_factor=2.**level, mode='nearest')
                          if level else x)
-        return (out, )
+        context = self.global_conv(inputs[-1].mean(dim=(2, 3), keepdim=True))
+        return (out + context, )  # in the official code's order: C4 + C5 + context
