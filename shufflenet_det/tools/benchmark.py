@@ -256,12 +256,19 @@ def onnx_runner(export, engine, threads, quantizer=None, calibration=()):
             quantize_model(path, osp.join(folder, 'int8.onnx'), list(calibration),
                            quantizer)
             path = osp.join(folder, 'int8.onnx')
-        if engine == 'onnxruntime':
-            session = onnxruntime_session(path, threads)
-            name = session.get_inputs()[0].name
-            return lambda x: session.run(None, {name: x})
-        request = openvino_model(path, threads).create_infer_request()
-        return lambda x: request.infer({0: x})
+        return onnx_call(engine, path, threads)
+
+
+def onnx_call(engine, path, threads, precision='f32'):
+    """A function running the ONNX file ``path`` (one input, any outputs)
+    on an array in ``engine`` ('onnxruntime', or 'openvino' in ``precision``
+    f32 or bf16)."""
+    if engine == 'onnxruntime':
+        session = onnxruntime_session(path, threads)
+        name = session.get_inputs()[0].name
+        return lambda x: session.run(None, {name: x})
+    request = openvino_model(path, threads, precision).create_infer_request()
+    return lambda x: request.infer({0: x})
 
 
 def int8_runner_or_note(name, export, engine, threads, quantizer, calibration):

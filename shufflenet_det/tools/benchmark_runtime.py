@@ -23,9 +23,8 @@ from ..atomic import write_text_atomically
 from ..deploy import export_module, export_onnx
 from ..deploy.quantize import quantize_model
 from ..paths import config_path
-from ..runtime import Detector, onnxruntime_session, openvino_model, read_image
-from ..runtime.model_file import INPUT_NAME
-from .benchmark import in_own_process, missing_engines, silence_rpn, spread
+from ..runtime import Detector, read_image
+from .benchmark import in_own_process, missing_engines, onnx_call, silence_rpn, spread
 from .benchmark_detector import TORCHVISION, TorchvisionDetector
 
 DEFAULT_CONFIGS = ('thundernet/thundernet_snet49_cem-80e_coco-320.py',
@@ -86,16 +85,6 @@ def torchvision_stages(run):
     return call
 
 
-def onnx_call(engine, path, threads, precision):
-    """A function running the ONNX file ``path`` (any outputs) on an array."""
-    if engine == 'onnxruntime':
-        session = onnxruntime_session(path, threads)
-        return lambda x: session.run(None, {INPUT_NAME: x})
-    request = openvino_model(path, threads, 'bf16' if precision == 'bf16' else
-                             'f32').create_infer_request()
-    return lambda x: request.infer({0: x})
-
-
 def runtime_stages(detector):
     def call(path, record):
         start = time.perf_counter()
@@ -140,7 +129,8 @@ def time_engine(engine, files, image, threads, repeats, warmup, throughput_image
             key = (name, f'{engine} {variant}')
             if name == TORCHVISION:
                 calls[key] = torchvision_stages(
-                    onnx_call(engine, path, threads, variant))
+                    onnx_call(engine, path, threads,
+                              'bf16' if variant == 'bf16' else 'f32'))
                 continue
             detector = Detector(path, engine, threads,
                                 'bf16' if variant == 'bf16' else None)
@@ -261,7 +251,8 @@ def main():
             rates.update(engine_rates)
         snet146 = files.get(('thundernet_snet146_cem-80e_coco-320', 'fp32'),
                             next(iter(files.values())))
-        cold = cold_start(snet146, image, args.threads, args.cold_repeats)
+        cold = (cold_start(snet146, image, args.threads, args.cold_repeats)
+                if args.cold_repeats > 0 else {})
     print(f'{args.image_size[0]}x{args.image_size[1]} JPEG, {args.threads} threads, '
           f'{args.repeats} rounds after {args.warmup} warm-up, interleaved')
     totals = print_tables(times, rates, cold)
