@@ -1,34 +1,33 @@
-"""Latency of models measured so that ratios between them are fair: same run,
-same thread count, models interleaved round by round (drift hits all alike),
-warm-up, then the spread (min / median / max); each engine in a process of
-its own."""
+"""The benchmark core: latency of models measured so that ratios between
+them are fair - same run, same thread count, models interleaved round by
+round (drift hits all alike), warm-up, then the spread (min / median /
+max) - each engine in a process of its own. The tools
+(``benchmark_backbone``, ``benchmark_detector``, ``benchmark_runtime``)
+bring their models and table columns; the records, "fastest of", the ratios
+to a baseline, the JSON results and the error-bar plot are here."""
 import copy
+import functools
 import importlib.util
+import json
 import os.path as osp
 import statistics
 import tempfile
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from multiprocessing import get_context
+from typing import Any, Dict, NamedTuple, Optional
 
 import torch
 from torch import nn
 
+from ..atomic import atomic_path, write_text_atomically
 from ..deploy import onnxruntime_session, openvino_model, optimize_for_inference
 from ..deploy.quantize import QUANTIZERS, quantize_model
 from ..models import ThunderNet
 from .complexity import count_mult_adds
 
-# ShuffleNet v1 paper, Table 8 (one Snapdragon 820 core): ms at 224x224,
-# 480x640, 720x1280.
-PAPER_TABLE8_MS = {
-    'ShuffleNet v1 0.5x g3': (15.2, 87.4, 260.1),
-    'ShuffleNet v1 1x g3': (37.8, 222.2, 684.5),
-    'ShuffleNet v1 2x g3': (108.8, 617.0, 1857.6),
-    'MobileNet v1 1.0': (110.0, 612.0, 1879.2),
-}
-TABLE8_SIZES = ((224, 224), (480, 640), (720, 1280))
 # How a model is run:
 #   eager       - as built: NCHW, BN layers, PyTorch eager;
 #   fast        - optimize_for_inference: BN folded, channels_last, eager;
@@ -43,6 +42,104 @@ ENGINES = ('torch', 'onnxruntime', 'openvino')
 # Precisions of the ONNX engines: the exported file, or it quantized to int8
 # by one of QUANTIZERS (shufflenet_det.deploy.quantize).
 PRECISIONS = ('fp32', 'int8')
+
+
+class Run(NamedTuple):
+    """One way to run a model: in PyTorch in ``mode`` (one of MODES), or its
+    ONNX export in an ONNX engine at ``precision`` ('fp32', 'int8' written by
+    ``quantizer``, OpenVINO's 'bf16')."""
+    engine: str
+    mode: Optional[str] = None
+    precision: str = 'fp32'
+    quantizer: Optional[str] = None
+
+    @classmethod
+    def onnx(cls, engine, quantizer=None):
+        """``engine`` on the fp32 export, or on it quantized by ``quantizer``."""
+        if quantizer is None:
+            return cls(engine)
+        return cls(engine, precision='int8', quantizer=quantizer)
+
+    def __str__(self):
+        """As the tables write it: 'fast', 'onnxruntime', 'openvino bf16',
+        'onnxruntime int8/nncf'."""
+        if self.engine == 'torch':
+            return self.mode
+        if self.precision == 'int8':
+            return f'{self.engine} int8/{self.quantizer}'
+        return self.engine if self.precision == 'fp32' else \
+            f'{self.engine} {self.precision}'
+
+
+class Spread(NamedTuple):
+    """ms of the rounds: min, median, max."""
+    low: float
+    median: float
+    high: float
+
+    def __str__(self):
+        return f'{self.low:.1f} / {self.median:.1f} / {self.high:.1f}'
+
+
+def spread(times):
+    """The Spread of a list of ms."""
+    return Spread(min(times), statistics.median(times), max(times))
+
+
+@dataclass
+class Measurement:
+    """One model run one way: the spread of its total ms per round, the
+    median ms of each stage where it was timed stage by stage, and the
+    tool's own columns (input size, GMAC, ...). ``to_json`` is one entry of
+    the tools' ``--json`` results."""
+    model: str
+    run: Run
+    ms: Spread
+    stages: Dict[str, float] = field(default_factory=dict)
+    columns: Dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self):
+        return dict(model=self.model, **self.run._asdict(), runs_as=str(self.run),
+                    ms=list(self.ms), stages=self.stages, **self.columns)
+
+
+def measurements(times):
+    """The Measurements of ``latency_rounds``' (or ``detector_stage_latency``'s)
+    times keyed by (model, Run)."""
+    return [Measurement(model, run, spread(stages['total']),
+                        {stage: statistics.median(ms) for stage, ms in stages.items()
+                         if stage != 'total'})
+            for (model, run), stages in times.items()]
+
+
+def fastest(records, select=None):
+    """The record of the lowest median among ``records`` (those ``select``
+    accepts), or None."""
+    return min((record for record in records if select is None or select(record)),
+               key=lambda record: record.ms.median, default=None)
+
+
+def ratios(records, is_baseline, group=lambda record: record.run.precision):
+    """Each record's median over that of the fastest baseline of its group
+    (default: the same precision), None where the group has no baseline."""
+    best = {}
+    for record in filter(is_baseline, records):
+        key = group(record)
+        best[key] = min(record.ms.median, best.get(key, float('inf')))
+    return [record.ms.median / best[group(record)] if group(record) in best else None
+            for record in records]
+
+
+def ratio_text(ratio):
+    return '-' if ratio is None else f'{ratio:.2f}'
+
+
+def write_results(path, records, **header):
+    """``header`` and the records as JSON: ``results``, a list of
+    ``Measurement.to_json`` (model, engine, mode, precision, quantizer,
+    runs_as, ms: [min, median, max], stages, the tool's columns)."""
+    write_text_atomically(path, json.dumps(
+        dict(header, results=[record.to_json() for record in records]), indent=1))
 
 
 def conv_mult_adds(model, size):
@@ -90,6 +187,9 @@ def add_run_arguments(parser, repeats, warmup):
     parser.add_argument('--quantizer', nargs='+', default=['onnxruntime'],
                         choices=QUANTIZERS, help='with --precision int8: which '
                         'quantizers, each timed (default: onnxruntime)')
+    parser.add_argument('--json', help='also write the measurements here (a list '
+                        'of records: model, engine, mode, precision, quantizer, '
+                        'ms: [min, median, max], ...)')
 
 
 def engines_to_run(parser, args):
@@ -121,24 +221,31 @@ def clock(cuda=False):
     return time.perf_counter()
 
 
+class StageSeconds(dict):
+    """What a call that times its own stages returns: seconds per stage."""
+
+
 def latency_rounds(calls, repeats=20, warmup=3, cuda=False):
-    """ms of each call after ``warmup`` rounds, the calls interleaved round
-    by round. ``calls`` maps a name to a function of no arguments (a model
-    on its input: a module, or an ONNX engine's run on an array)."""
-    times = {name: [] for name in calls}
+    """ms of each call in every round after ``warmup`` rounds, the calls
+    interleaved round by round: ``{name: {'total': [ms], stage: [ms], ...}}``.
+    ``calls`` maps a name to a function of no arguments (a model on its
+    input, an ONNX engine's run on an array); one that returns StageSeconds
+    is timed by its stages, its total their sum."""
+    times = {name: dict(total=[]) for name in calls}
     with torch.inference_mode():
         for round_ in range(warmup + repeats):
             for name, call in calls.items():
                 start = clock(cuda)
-                call()
-                if round_ >= warmup:
-                    times[name].append(1000 * (clock(cuda) - start))
+                stages = call()
+                seconds = clock(cuda) - start
+                if round_ < warmup:
+                    continue
+                if isinstance(stages, StageSeconds):
+                    for stage, value in stages.items():
+                        times[name].setdefault(stage, []).append(1000 * value)
+                    seconds = sum(stages.values())
+                times[name]['total'].append(1000 * seconds)
     return times
-
-
-def spread(times):
-    """(min, median, max) of a list of ms."""
-    return min(times), statistics.median(times), max(times)
 
 
 def silence_rpn(detector):
@@ -219,20 +326,18 @@ def in_own_process(function, *args):
         return executor.submit(function, *args).result()
 
 
-def engine_of(run_as):
-    """The engine of a way to run a model: 'torch' for each of MODES, the
-    ONNX engine of ``onnx_run_as``'s names."""
-    return 'torch' if run_as in MODES else run_as.split(' ')[0]
-
-
-def onnx_run_as(engine, quantizer=None):
-    """How an ONNX engine runs a model: 'onnxruntime' (fp32), 'onnxruntime
-    int8/nncf' (quantized by ``quantizer``)."""
-    return engine if quantizer is None else f'{engine} int8/{quantizer}'
-
-
-def is_int8(run_as):
-    return ' int8/' in run_as
+def measure_engines(measure, engines, *args):
+    """``measure(engine, *args, counted)`` for each engine, each in a process
+    of its own: the Measurements of all, and the per-model figures (e.g.
+    GMAC) each returns for the models not in ``counted``, those an earlier
+    engine's process counted, so that each model is counted once."""
+    records, figures = [], {}
+    for engine in engines:
+        engine_records, engine_figures = in_own_process(measure, engine, *args,
+                                                        frozenset(figures))
+        records += engine_records
+        figures.update(engine_figures)
+    return records, figures
 
 
 def quantizers_to_run(args):
@@ -281,6 +386,62 @@ def int8_runner_or_note(name, export, engine, threads, quantizer, calibration):
     except Exception as error:  # the quantizers and engines have their own types
         if quantizer is None:
             raise
-        print(f'note: {name}, {onnx_run_as(engine, quantizer)}: failed '
+        print(f'note: {name}, {Run.onnx(engine, quantizer)}: failed '
               f'({str(error).strip().splitlines()[-1]}), skipped', flush=True)
         return None
+
+
+def onnx_calls(name, export, example, engine, threads, quantizers=(None, ),
+               calibration=()):
+    """``{(name, Run): function of nothing}``: the ONNX file ``export(path)``
+    writes, run on the array ``example`` in ``engine``, in fp32 (None in
+    ``quantizers``) and quantized by each quantizer on ``calibration``; an
+    int8 variant that fails is noted and left out."""
+    calls = {}
+    for quantizer in quantizers:
+        run = int8_runner_or_note(name, export, engine, threads, quantizer,
+                                  calibration)
+        if run is not None:
+            calls[name, Run.onnx(engine, quantizer)] = functools.partial(run, example)
+    return calls
+
+
+def plot_latency(path, panels, label, latency_on_x=False, annotate=False):
+    """Median ms with bars from min to max against another figure (MFLOPs,
+    AP, ...; ``label``), one panel per title of ``panels``, each a list of
+    points ``(name, figure, Spread, marker)``. The latency on the y axis, or
+    with ``latency_on_x`` on a log-scaled x axis; the names in a legend (one
+    colour each, the same in every panel), or with ``annotate`` beside their
+    points."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    legend_width = 0 if annotate else 2.4
+    fig, axes = plt.subplots(1, len(panels), squeeze=False, sharey=not latency_on_x,
+                             figsize=(4.5 * len(panels) + 3, 4.8))
+    names = list(dict.fromkeys(point[0] for points in panels.values()
+                               for point in points))
+    colours = plt.get_cmap('tab10')
+    latency_label = 'ms (median, bars min-max)'
+    for ax, (title, points) in zip(axes[0], panels.items()):
+        for name, figure, (low, median, high), marker in points:
+            bars = [[median - low], [high - median]]
+            xy, error = ((median, figure), dict(xerr=bars)) if latency_on_x else (
+                (figure, median), dict(yerr=bars))
+            ax.errorbar(*xy, **error, capsize=3, fmt=marker, label=name,
+                        color=colours(names.index(name) % 10))
+            if annotate:
+                ax.annotate(name, xy, fontsize=7, xytext=(4, 3),
+                            textcoords='offset points')
+        ax.set(title=title, xlabel=latency_label if latency_on_x else label)
+        if latency_on_x:
+            ax.set(xscale='log', ylabel=label)
+        ax.grid(alpha=0.3)
+    if not latency_on_x:
+        axes[0][0].set_ylabel(latency_label)
+    if not annotate:
+        handles, labels = axes[0][0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc='center right', fontsize=8)
+    fig.tight_layout(rect=(0, 0, 1 - legend_width / fig.get_figwidth(), 1))
+    with atomic_path(path) as partial:
+        fig.savefig(partial, dpi=110)

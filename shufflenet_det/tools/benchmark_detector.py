@@ -23,13 +23,12 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from torch import Tensor, nn
 
-from ..atomic import atomic_path
 from ..deploy import ExportableFasterRCNN, export_detector, export_module
 from ..paths import config_path, resource_root
-from .benchmark import (add_run_arguments, conv_mult_adds, detector_stage_latency,
-                        engine_of, engines_to_run, in_own_process, int8_runner_or_note,
-                        is_int8, onnx_run_as, onnx_runner, prepare, quantizers_to_run,
-                        silence_rpn, spread)
+from .benchmark import (Run, add_run_arguments, conv_mult_adds, detector_stage_latency,
+                        engines_to_run, fastest, measure_engines, measurements,
+                        onnx_calls, plot_latency, prepare, quantizers_to_run,
+                        ratio_text, ratios, silence_rpn, write_results)
 
 CONFIG_DIR = osp.join(resource_root(), 'configs')
 # What CPU users pick instead: torchvision's builder, run as its users do.
@@ -42,17 +41,6 @@ DEFAULT_CONFIGS = sorted(
     if 'shufflenet_v2' not in path or 'fpn' in path) + [TORCHVISION]
 BASELINE = 'mobilenet-v1-1.0'
 SNET146 = 'thundernet/thundernet_snet146_cem-80e_coco-320.py'
-# the small-object ThunderNet (stride 8, issue 27)
-SNET146_S8 = 'thundernet/thundernet_snet146_cem-s8-80e_coco-320.py'
-# the speed targets: (model, reference, at most), best engine each
-TARGETS = (
-    ('shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py',
-     'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-600.py', 0.6),
-    (SNET146, TORCHVISION, 0.35),
-    ('thundernet/thundernet_snet49_cem-80e_coco-320.py', TORCHVISION, 0.2),
-    (SNET146, 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py', 0.1),
-    (SNET146_S8, TORCHVISION, 0.5),
-)
 # Published COCO box AP (val2017 for torchvision and Table 7's minival,
 # test-dev for ThunderNet; ThunderNet SNet535's is unverified), for the plot.
 PUBLISHED_AP = {
@@ -67,9 +55,6 @@ PUBLISHED_AP = {
     'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-600.py': 19.8,
     TORCHVISION: 22.8,
 }
-# int8 (issue 20): the ShuffleNet 600 detectors and ThunderNet, best int8 /
-# best fp32 at most
-INT8_TARGET = 0.6
 STAGES = ('backbone', 'rpn', 'roi_head')
 # mmengine imports pkg_resources once per config file it reads
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
@@ -118,35 +103,36 @@ def one_image(model, cfg, image_size):
     return model.data_preprocessor(packed, training=False)
 
 
-def torchvision_call(name, engine, image_size, threads):
-    """(eager call or ONNX runner, TorchvisionDetector) of torchvision
-    detector ``name`` on one random ``image_size`` image."""
+def torchvision_calls(name, engine, image_size, threads):
+    """(``{(name, Run): call}``, TorchvisionDetector) of torchvision detector
+    ``name`` on one random ``image_size`` image: eager, or its ONNX export."""
     model = TorchvisionDetector(name)
     image = torch.rand(1, 3, *image_size)
     if engine == 'torch':
-        return functools.partial(prepare(model, 'eager'), image), model
-    runner = onnx_runner(functools.partial(export_module, model, image), engine,
-                         threads)
-    return functools.partial(runner, image.numpy()), model
+        return {(name, Run('torch', 'eager')): functools.partial(
+            prepare(model, 'eager'), image)}, model
+    return onnx_calls(name, functools.partial(export_module, model, image),
+                      image.numpy(), engine, threads), model
 
 
 def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
-                   device, counted=(), quantizers=(None, )):
-    """In one process (see ``in_own_process``): per (config, runs as), the
-    ms of every round per stage (only ``total`` in an ONNX engine and for
-    torchvision's), the proposals the RoI head got (torch) and the input
-    shape (resized, padded); and the GMAC of the models not ``counted`` yet
-    (of the graph the ONNX engines run). An ONNX engine runs our fp32 export
-    (``None`` in ``quantizers``) and it quantized by each quantizer,
-    calibrated on random images."""
+                   device, quantizers=(None, ), counted=()):
+    """In one process (see ``measure_engines``): a Measurement per (config,
+    how it runs), by stage in PyTorch (only the total in an ONNX engine and
+    for torchvision's), with the input shape (resized, padded) and the
+    proposals the RoI head got (torch); and the GMAC of the models not
+    ``counted`` yet (of the graph the ONNX engines run). An ONNX engine runs
+    our fp32 export (``None`` in ``quantizers``) and it quantized by each
+    quantizer, calibrated on random images."""
     torch.set_num_threads(threads)
     register_all_modules()
-    calls, info, gmacs = {}, {}, {}
+    calls, shapes, gmacs = {}, {}, {}
     for config in configs:
         if config.startswith('torchvision:'):
-            call, model = torchvision_call(config, engine, image_size, threads)
-            calls[(config, 'eager' if engine == 'torch' else engine)] = call
-            shape = model.input_shape(torch.zeros(1, 3, *image_size))
+            config_calls, model = torchvision_calls(config, engine, image_size,
+                                                    threads)
+            calls.update(config_calls)
+            shapes[config] = model.input_shape(torch.zeros(1, 3, *image_size))
 
             def count():
                 return conv_mult_adds(model, image_size)
@@ -155,33 +141,30 @@ def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
             # init_weights() not called: no checkpoints
             model = silence_rpn(MODELS.build(cfg.model)).to(device).eval()
             data = one_image(model, cfg, image_size)
-            shape = tuple(data['inputs'].shape[-2:])
+            shape = shapes[config] = tuple(data['inputs'].shape[-2:])
 
             def count():  # the graph the ONNX engines run
                 return conv_mult_adds(
                     ExportableFasterRCNN(copy.deepcopy(model), shape), shape)
             if engine == 'torch':
-                calls.update({(config, mode): (prepare(model, mode), data)
+                calls.update({(config, Run('torch', mode)): (prepare(model, mode), data)
                               for mode in modes})
             else:  # the file tools/export_onnx.py writes, on a BGR 0-255 image
                 bgr = (torch.rand(1, 3, *shape) * 255).numpy()
                 calibration = [(torch.rand(1, 3, *shape) * 255).numpy()
                                for _ in range(4)]
-                for quantizer in quantizers:
-                    runner = int8_runner_or_note(
-                        config, functools.partial(export_detector, model, shape),
-                        engine, threads, quantizer, calibration)
-                    if runner is not None:
-                        calls[(config, onnx_run_as(engine, quantizer))] = \
-                            functools.partial(runner, bgr)
-        info.update({key: dict(shape=shape) for key in calls if key[0] == config})
+                calls.update(onnx_calls(
+                    config, functools.partial(export_detector, model, shape), bgr,
+                    engine, threads, quantizers, calibration))
         if config not in counted:
             with torch.no_grad():
                 gmacs[config] = count()
     times, proposals = detector_stage_latency(calls, repeats, warmup)
-    for key, number in proposals.items():
-        info[key]['proposals'] = number
-    return times, info, gmacs
+    records = measurements(times)
+    for record in records:
+        record.columns.update(input=shapes[record.model],
+                              proposals=proposals.get((record.model, record.run)))
+    return records, gmacs
 
 
 def group_of(config):
@@ -190,23 +173,12 @@ def group_of(config):
     return osp.basename(config).split('_', 2)[2]
 
 
-def fastest_baselines(totals):
-    """Per (group, int8), the median ms of its fastest MobileNet v1 1.0
-    entry of that precision."""
-    best = {}
-    for (config, run_as), (_, median, _) in totals.items():
-        if BASELINE in config:
-            group = (group_of(config), is_int8(run_as))
-            best[group] = min(median, best.get(group, float('inf')))
-    return best
-
-
 def label(config):
     """A model's name in the tables: its config's file name, or torchvision's."""
     return config.split(':', 1)[1] if ':' in config else osp.basename(config)[:-3]
 
 
-def print_table(times, info, totals, gmacs, args):
+def print_table(records, args):
     print(f'{args.device}, threads {args.threads}, one {args.image_size[0]}x'
           f'{args.image_size[1]} image resized by each model\'s own rule, '
           f'{args.repeats} rounds after {args.warmup} warm-up; stage columns are '
@@ -215,84 +187,30 @@ def print_table(times, info, totals, gmacs, args):
           'RoI head ms | total ms min / median / max | ratio to fastest '
           'MobileNet v1 1.0 (same precision) |\n'
           '|---|---|---|---|---|---|---|---|---|---|')
-    baselines = fastest_baselines(totals)
-    for (config, run_as), stages in times.items():
-        shape = info[(config, run_as)]['shape']
-        proposals = info[(config, run_as)].get('proposals', '-')
-        columns = [f'{spread(stages[s])[1]:.1f}' if s in stages else '-'
-                   for s in STAGES]
-        low, median, high = totals[(config, run_as)]
-        group = (group_of(config), is_int8(run_as))
-        ratio = median / baselines[group] if group in baselines else None
-        print(f'| {label(config)} | {run_as} | {shape[0]}x{shape[1]} | '
-              f'{gmacs[config]:.2f} | {proposals} | {" | ".join(columns)} | '
-              f'{low:.1f} / {median:.1f} / {high:.1f} | '
-              f'{"-" if ratio is None else f"{ratio:.2f}"} |')
+    for record, ratio in zip(records, ratios(
+            records, lambda record: BASELINE in record.model,
+            lambda record: (group_of(record.model), record.run.precision))):
+        shape, proposals = record.columns['input'], record.columns['proposals']
+        stages = [f'{record.stages[stage]:.1f}' if stage in record.stages else '-'
+                  for stage in STAGES]
+        print(f'| {label(record.model)} | {record.run} | {shape[0]}x{shape[1]} | '
+              f'{record.columns["gmac"]:.2f} | '
+              f'{"-" if proposals is None else proposals} | {" | ".join(stages)} | '
+              f'{record.ms} | {ratio_text(ratio)} |')
 
 
-def has_int8_target(config):
-    """Whether INT8_TARGET applies: the 600 ShuffleNet detectors and every
-    ThunderNet."""
-    return (osp.basename(config).startswith('thundernet')
-            or ('shufflenet' in config and config.endswith('-600.py')))
-
-
-def best_engine(totals, config, int8=False):
-    """(runs as, median ms) of ``config``'s fastest way to run in that
-    precision, or None."""
-    return min(((run_as, median) for (c, run_as), (_, median, _) in totals.items()
-                if c == config and is_int8(run_as) == int8),
-               key=lambda item: item[1], default=None)
-
-
-def print_targets(totals):
-    print()
-    for config, reference, target in TARGETS:
-        name = f'{label(config)} / {label(reference)}, best engine each'
-        best, base = best_engine(totals, config), best_engine(totals, reference)
-        if best is None or base is None:
-            print(f'target: {name}: not measured')
-            continue
-        ratio = best[1] / base[1]
-        verdict = 'met' if ratio <= target else 'MISSED'
-        print(f'target: {name} ({best[0]} {best[1]:.1f} ms / {base[0]} '
-              f'{base[1]:.1f} ms): {ratio:.2f} (target <= {target:.2f}) {verdict}')
-    for config in dict.fromkeys(c for c, run_as in totals if is_int8(run_as)):
-        if not has_int8_target(config):
-            continue
-        int8, fp32 = (best_engine(totals, config, int8) for int8 in (True, False))
-        name = f'{label(config)} int8 / fp32, best engine each'
-        if fp32 is None:
-            print(f'int8 target: {name}: not measured')
-            continue
-        ratio = int8[1] / fp32[1]
-        verdict = 'met' if ratio <= INT8_TARGET else 'MISSED'
-        print(f'int8 target: {name}: {ratio:.2f} (target <= {INT8_TARGET:.2f}) '
-              f'{verdict}')
-
-
-def plot(totals, path):
-    """Best-engine median ms (bars: min to max) against published COCO AP."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+def plot(records, path):
+    """Best fp32 median ms (bars: min to max) against published COCO AP."""
+    points = []
     for config, ap in PUBLISHED_AP.items():
-        best = best_engine(totals, config)
-        if best is None:
-            continue
-        low, median, high = totals[(config, best[0])]
-        family = 'torchvision' if ':' in config else config.split('/')[0]
-        ax.errorbar(median, ap, xerr=[[median - low], [high - median]], capsize=3,
-                    fmt={'thundernet': 'o', 'torchvision': 's'}.get(family, '^'))
-        ax.annotate(f'{label(config)} ({engine_of(best[0])})', (median, ap),
-                    fontsize=7, xytext=(4, 3), textcoords='offset points')
-    ax.set(xscale='log', xlabel='ms per image, best engine (median; bars min-max)',
-           ylabel='COCO box AP, published (not measured here)')
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    with atomic_path(path) as partial:
-        fig.savefig(partial, dpi=110)
+        best = fastest(records, lambda record: record.model == config
+                       and record.run.precision == 'fp32')
+        if best is not None:
+            family = 'torchvision' if ':' in config else config.split('/')[0]
+            points.append((f'{label(config)} ({best.run.engine})', ap, best.ms,
+                           {'thundernet': 'o', 'torchvision': 's'}.get(family, '^')))
+    plot_latency(path, {'': points}, 'COCO box AP, published (not measured here)',
+                 latency_on_x=True, annotate=True)
 
 
 def main():
@@ -314,20 +232,19 @@ def main():
             check_model_name(config)
         except (FileNotFoundError, ValueError) as error:
             parser.error(str(error))
-    times, info, gmacs = {}, {}, {}
-    for engine in engines_to_run(parser, args):
-        engine_times, engine_info, engine_gmacs = in_own_process(
-            time_detectors, engine, args.configs, tuple(args.modes),
-            tuple(args.image_size), args.threads, args.repeats, args.warmup,
-            args.device, tuple(gmacs), quantizers_to_run(args))
-        times.update(engine_times)
-        info.update(engine_info)
-        gmacs.update(engine_gmacs)
-    totals = {key: spread(stages['total']) for key, stages in times.items()}
-    print_table(times, info, totals, gmacs, args)
-    print_targets(totals)
+    records, gmacs = measure_engines(
+        time_detectors, engines_to_run(parser, args), args.configs,
+        tuple(args.modes), tuple(args.image_size), args.threads, args.repeats,
+        args.warmup, args.device, quantizers_to_run(args))
+    for record in records:
+        record.columns['gmac'] = gmacs[record.model]
+    print_table(records, args)
+    if args.json:
+        write_results(args.json, records, tool='benchmark_detector',
+                      device=args.device, threads=args.threads,
+                      image_size=args.image_size)
     if args.plot:
-        plot(totals, args.plot)
+        plot(records, args.plot)
         print(f'plot: {args.plot}')
 
 

@@ -8,7 +8,7 @@ f32 and int8, and the cold start (import, load, first image) of the runtime
 against :class:`shufflenet_det.deploy.OnnxDetector`. Random weights with a
 silenced RPN (:func:`~.benchmark.silence_rpn`), as in benchmark_detector."""
 import argparse
-import json
+import functools
 import os.path as osp
 import subprocess
 import sys
@@ -19,12 +19,13 @@ import cv2
 import numpy as np
 import torch
 
-from ..atomic import write_text_atomically
 from ..deploy import export_module, export_onnx
 from ..deploy.quantize import quantize_model
 from ..paths import config_path
 from ..runtime import Detector, read_image
-from .benchmark import in_own_process, missing_engines, onnx_call, silence_rpn, spread
+from .benchmark import (Run, StageSeconds, in_own_process, latency_rounds, measurements,
+                        missing_engines, onnx_call, ratios, silence_rpn, spread,
+                        write_results)
 from .benchmark_detector import TORCHVISION, TorchvisionDetector
 
 DEFAULT_CONFIGS = ('thundernet/thundernet_snet49_cem-80e_coco-320.py',
@@ -71,7 +72,7 @@ def export_models(configs, image, folder, int8):
 def torchvision_stages(run):
     """The stages of torchvision's detector end to end: decode, to an RGB
     float tensor, ``run`` (its transform, network and postprocessing)."""
-    def call(path, record):
+    def call(path):
         start = time.perf_counter()
         image = read_image(path)
         decoded = time.perf_counter()
@@ -80,13 +81,13 @@ def torchvision_stages(run):
         prepared = time.perf_counter()
         run(rgb)
         done = time.perf_counter()
-        record(decode=decoded - start, preprocess=prepared - decoded,
-               inference=done - prepared, postprocess=0.)
+        return StageSeconds(decode=decoded - start, preprocess=prepared - decoded,
+                            inference=done - prepared, postprocess=0.)
     return call
 
 
 def runtime_stages(detector):
-    def call(path, record):
+    def call(path):
         start = time.perf_counter()
         image = read_image(path)
         decoded = time.perf_counter()
@@ -96,60 +97,49 @@ def runtime_stages(detector):
         inferred = time.perf_counter()
         detector.postprocess(*outputs, meta)
         done = time.perf_counter()
-        record(decode=decoded - start, preprocess=prepared - decoded,
-               inference=inferred - prepared, postprocess=done - inferred)
+        return StageSeconds(decode=decoded - start, preprocess=prepared - decoded,
+                            inference=inferred - prepared, postprocess=done - inferred)
     return call
 
 
-def rounds(calls, times, image, repeats, warmup):
-    """Each of ``calls`` on ``image``, interleaved round by round; the ms of
-    each stage after ``warmup`` rounds appended to ``times``."""
-    for round_ in range(warmup + repeats):
-        for key, call in calls.items():
-            def record(**seconds):
-                if round_ >= warmup:
-                    for stage, value in seconds.items():
-                        times[key][stage].append(1000 * value)
-            call(image, record)
-
-
 def time_engine(engine, files, image, threads, repeats, warmup, throughput_images):
-    """In one process: ms per stage of every model end to end, rounds
-    interleaved, and images/s of each runtime model in throughput mode."""
+    """In one process: a Measurement by stage of every model end to end,
+    rounds interleaved, with the images/s of each runtime model in
+    throughput mode (and its requests in flight)."""
     torch.set_num_threads(threads)
     calls = {}
     if engine == 'onnxruntime':  # torchvision's eager model, once
         model = TorchvisionDetector(TORCHVISION)
-        calls[TORCHVISION, 'torch eager fp32'] = torchvision_stages(
+        calls[TORCHVISION, Run('torch', 'eager')] = torchvision_stages(
             lambda x: model(torch.from_numpy(x)))
     for (name, precision), path in files.items():
-        variants = [precision] + (['bf16'] if engine == 'openvino'
-                                  and precision == 'fp32' else [])
-        for variant in variants:
-            key = (name, f'{engine} {variant}')
+        runs = [Run.onnx(engine, 'onnxruntime' if precision == 'int8' else None)]
+        if engine == 'openvino' and precision == 'fp32':
+            runs.append(Run(engine, precision='bf16'))
+        for run in runs:
             if name == TORCHVISION:
-                calls[key] = torchvision_stages(
-                    onnx_call(engine, path, threads,
-                              'bf16' if variant == 'bf16' else 'f32'))
-                continue
-            detector = Detector(path, engine, threads,
-                                'bf16' if variant == 'bf16' else None)
-            calls[key] = runtime_stages(detector)
-    times = {key: {stage: [] for stage in STAGES} for key in calls}
-    with torch.inference_mode():
-        rounds(calls, times, image, repeats, warmup)
-    rates = {}
-    for (name, precision), path in files.items():
-        if name == TORCHVISION:
+                calls[name, run] = torchvision_stages(
+                    onnx_call(engine, path, threads, 'bf16' if run.precision == 'bf16'
+                              else 'f32'))
+            else:
+                calls[name, run] = runtime_stages(Detector(
+                    path, engine, threads, 'bf16' if run.precision == 'bf16' else None))
+    records = measurements(latency_rounds(
+        {key: functools.partial(call, image) for key, call in calls.items()},
+        repeats, warmup))
+    for record in records:
+        if record.model == TORCHVISION or record.run.precision == 'bf16':
             continue
-        detector = Detector(path, engine, threads, mode='throughput')
+        detector = Detector(files[record.model, record.run.precision], engine, threads,
+                            mode='throughput')
         list(detector.map([image] * detector.engine.jobs))  # warm-up
         start = time.perf_counter()
         results = list(detector.map([image] * throughput_images))
         assert all(error is None for _, error in results)
-        rates[name, f'{engine} {precision}'] = (
-            throughput_images / (time.perf_counter() - start), detector.engine.jobs)
-    return times, rates
+        record.columns.update(
+            images_per_s=throughput_images / (time.perf_counter() - start),
+            jobs=detector.engine.jobs)
+    return records
 
 
 def cold_start(path, image, threads, repeats):
@@ -180,34 +170,36 @@ def write_image(folder, size):
     return path
 
 
-def print_tables(times, rates, cold):
-    totals = {key: spread([sum(v) for v in zip(*stages.values())])
-              for key, stages in times.items()}
-    best_torchvision = min(total[1] for key, total in totals.items()
-                           if key[0].startswith('torchvision:'))
+def is_torchvision(record):
+    return record.model.startswith('torchvision:')
+
+
+def print_tables(records, cold):
+    best_torchvision = min(record.ms.median for record in records
+                           if is_torchvision(record))
     print(f'\nend to end, ms (median of the rounds; min-max); ratio: median / '
           f'torchvision\'s best ({best_torchvision:.1f} ms)')
     print(f'| model | engine | {" | ".join(STAGES)} | total (min-max) | '
           'preprocess share | / torchvision |')
     print('|---' * (len(STAGES) + 5) + '|')
-    for key, stages in times.items():
-        name, run_as = key
-        low, median, high = totals[key]
-        cells = [f'{spread(stages[stage])[1]:.2f}' for stage in STAGES]
-        share = spread(stages['preprocess'])[1] / median
-        print(f'| {name} | {run_as} | {" | ".join(cells)} | {median:.1f} '
-              f'({low:.1f}-{high:.1f}) | {share:.0%} | '
-              f'{median / best_torchvision:.2f} |')
-    if rates:
+    for record, ratio in zip(records, ratios(records, is_torchvision,
+                                             lambda record: None)):
+        low, median, high = record.ms
+        cells = [f'{record.stages[stage]:.2f}' for stage in STAGES]
+        share = record.stages['preprocess'] / median
+        print(f'| {record.model} | {record.run} | {" | ".join(cells)} | {median:.1f} '
+              f'({low:.1f}-{high:.1f}) | {share:.0%} | {ratio:.2f} |')
+    throughput = [record for record in records if 'images_per_s' in record.columns]
+    if throughput:
         print('\nthroughput mode: images/s (requests in flight)')
-        for key, (rate, jobs) in rates.items():
-            print(f'  {key[0]}, {key[1]}: {rate:.1f} ({jobs})')
+        for record in throughput:
+            print(f'  {record.model}, {record.run}: '
+                  f'{record.columns["images_per_s"]:.1f} ({record.columns["jobs"]})')
     if cold:
         print('\ncold start (python -c: import, load, first image), s, min-median-max')
         for name, seconds in cold.items():
             low, median, high = spread(seconds)
             print(f'  {name}: {median:.2f} ({low:.2f}-{high:.2f})')
-    return totals
 
 
 def main():
@@ -242,27 +234,20 @@ def main():
         image = write_image(folder, tuple(args.image_size))
         files = export_models(args.configs, image, folder,
                               () if args.no_int8 else INT8_CONFIGS)
-        times, rates = {}, {}
-        for engine in engines:
-            engine_times, engine_rates = in_own_process(
-                time_engine, engine, files, image, args.threads, args.repeats,
-                args.warmup, args.throughput_images)
-            times.update(engine_times)
-            rates.update(engine_rates)
+        records = [record for engine in engines for record in in_own_process(
+            time_engine, engine, files, image, args.threads, args.repeats,
+            args.warmup, args.throughput_images)]
         snet146 = files.get(('thundernet_snet146_cem-80e_coco-320', 'fp32'),
                             next(iter(files.values())))
         cold = (cold_start(snet146, image, args.threads, args.cold_repeats)
                 if args.cold_repeats > 0 else {})
     print(f'{args.image_size[0]}x{args.image_size[1]} JPEG, {args.threads} threads, '
           f'{args.repeats} rounds after {args.warmup} warm-up, interleaved')
-    totals = print_tables(times, rates, cold)
+    print_tables(records, cold)
     if args.json:
-        def named(table):  # JSON keys are strings
-            return {' | '.join(key): value for key, value in table.items()}
-        write_text_atomically(args.json, json.dumps(dict(
-            times=named(times), totals=named(totals), throughput=named(rates),
-            cold_start=cold,
-            threads=args.threads, image_size=args.image_size), indent=1))
+        write_results(args.json, records, tool='benchmark_runtime',
+                      threads=args.threads, image_size=args.image_size,
+                      cold_start=cold)
 
 
 if __name__ == '__main__':

@@ -2,6 +2,7 @@
 same engine fed by mmdet's own test pipeline, boxes rescaled as mmdet's
 ``predict`` does. C4, FPN and ThunderNet exports, fp32 and int8, both
 engines, images of several sizes and aspect ratios."""
+import functools
 import os
 import subprocess
 import sys
@@ -160,18 +161,21 @@ def test_an_installed_but_broken_mmdet_fails_the_import_loudly(tmp_path):
 
 
 def test_benchmark_times_every_stage_beside_torchvision(exports, images, capsys):
-    """tools/benchmark_runtime.py's rounds and table on two of the exports
+    """tools/benchmark_runtime.py's stages and table on two of the exports
     (no timing asserted: only that every stage of every model is timed)."""
-    from shufflenet_det.tools.benchmark_runtime import (STAGES, print_tables, rounds,
+    from shufflenet_det.tools.benchmark import Run, latency_rounds, measurements
+    from shufflenet_det.tools.benchmark_runtime import (STAGES, print_tables,
                                                         runtime_stages,
                                                         torchvision_stages)
     detector = Detector(exports['thundernet', 'fp32'])
-    calls = {('torchvision:fake', 'numpy'): torchvision_stages(lambda x: x.sum()),
-             ('thundernet', 'onnxruntime fp32'): runtime_stages(detector)}
-    times = {key: {stage: [] for stage in STAGES} for key in calls}
-    rounds(calls, times, images[0], repeats=3, warmup=1)
+    calls = {('torchvision:fake', Run('torch', 'eager')):
+             torchvision_stages(lambda x: x.sum()),
+             ('thundernet', Run('onnxruntime')): runtime_stages(detector)}
+    times = latency_rounds({key: functools.partial(call, images[0])
+                            for key, call in calls.items()}, repeats=3, warmup=1)
+    assert all(set(stages) == {*STAGES, 'total'} for stages in times.values())
     assert all(len(values) == 3 for stages in times.values()
                for values in stages.values())
-    print_tables(times, {}, {})
+    print_tables(measurements(times), {})
     table = capsys.readouterr().out
-    assert '| thundernet | onnxruntime fp32 |' in table
+    assert '| thundernet | onnxruntime |' in table

@@ -1,6 +1,9 @@
 """The benchmark library and tools: every mode they time computes the model's
 own function, and the tools print what they claim to measure."""
+import contextlib
 import functools
+import importlib.util
+import io
 import json
 import os
 import os.path as osp
@@ -16,12 +19,14 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 from shufflenet_det.deploy import export_module
-from shufflenet_det.tools.benchmark import (ENGINES, MODES, detector_stage_latency,
-                                            in_own_process, latency_rounds,
-                                            missing_engines, onnx_runner, prepare,
-                                            silence_rpn, spread)
+from shufflenet_det.tools.benchmark import (ENGINES, MODES, Measurement, Run,
+                                            StageSeconds, detector_stage_latency,
+                                            fastest, in_own_process, latency_rounds,
+                                            measurements, missing_engines, onnx_runner,
+                                            prepare, ratios, silence_rpn, spread,
+                                            write_results)
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import ROOT, randomise_batch_norm
+from helpers import ROOT, randomise_batch_norm, tool_error
 
 C4_300 = ['shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py',
           'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300.py']
@@ -52,11 +57,50 @@ def test_prepare_rejects_unknown_mode():
 
 
 def test_latency_rounds_times_every_call_after_the_warmup():
-    calls = {'identity': lambda: None, 'sleep': lambda: time.sleep(0.002)}
+    calls = {'identity': lambda: None, 'sleep': lambda: time.sleep(0.002),
+             'staged': lambda: StageSeconds(a=0.001, b=0.002)}
     times = latency_rounds(calls, repeats=3, warmup=1)
-    assert {name: len(ms) for name, ms in times.items()} == {'identity': 3, 'sleep': 3}
-    assert min(times['sleep']) >= 2
+    assert {name: len(ms['total']) for name, ms in times.items()} == {
+        'identity': 3, 'sleep': 3, 'staged': 3}
+    assert min(times['sleep']['total']) >= 2
+    # a call that times its own stages: their ms, its total their sum
+    assert times['staged'] == dict(total=[3.0] * 3, a=[1.0] * 3, b=[2.0] * 3)
     assert spread([3.0, 1.0, 2.0, 10.0]) == (1.0, 2.5, 10.0)
+
+
+def test_runs_are_written_as_the_tables_write_them():
+    runs = (Run('torch', 'fast'), Run.onnx('onnxruntime'),
+            Run('openvino', precision='bf16'), Run.onnx('openvino', 'nncf'))
+    assert [str(run) for run in runs] == [
+        'fast', 'onnxruntime', 'openvino bf16', 'openvino int8/nncf']
+
+
+def test_records_fastest_ratios_and_json(tmp_path):
+    """Ratios to the fastest baseline of the same precision; the JSON holds
+    each record's run as fields, not as a string to parse."""
+    times = {('a', Run('torch', 'fast')): dict(total=[4.0, 2.0, 3.0], rpn=[1, 2, 3]),
+             ('base', Run('torch', 'eager')): dict(total=[8.0]),
+             ('base', Run('torch', 'fast')): dict(total=[6.0]),
+             ('a', Run.onnx('onnxruntime', 'nncf')): dict(total=[1.0]),
+             ('base', Run.onnx('openvino', 'nncf')): dict(total=[2.0])}
+    records = measurements(times)
+    assert records[0] == Measurement('a', Run('torch', 'fast'), (2.0, 3.0, 4.0),
+                                     dict(rpn=2))
+    assert fastest(records, lambda record: record.model == 'base').ms.median == 2.0
+    assert fastest(records, lambda record: record.model == 'none') is None
+    assert ratios(records, lambda record: record.model == 'base') == [
+        0.5, 8 / 6, 1.0, 0.5, 1.0]
+    assert ratios(records[:1], lambda record: record.model == 'base') == [None]
+    records[0].columns['gmac'] = 1.5
+    write_results(tmp_path / 'r.json', records[:4:3], tool='t', threads=2)
+    assert json.loads((tmp_path / 'r.json').read_text()) == dict(
+        tool='t', threads=2, results=[
+            dict(model='a', engine='torch', mode='fast', precision='fp32',
+                 quantizer=None, runs_as='fast', ms=[2.0, 3.0, 4.0],
+                 stages=dict(rpn=2), gmac=1.5),
+            dict(model='a', engine='onnxruntime', mode=None, precision='int8',
+                 quantizer='nncf', runs_as='onnxruntime int8/nncf',
+                 ms=[1.0, 1.0, 1.0], stages={})])
 
 
 @pytest.mark.parametrize('engine', ENGINES[1:])
@@ -140,13 +184,27 @@ def table_rows(stdout, prefix):
             for line in stdout.splitlines() if line.startswith(f'| {prefix}')]
 
 
+def check_speed_targets(*paths):
+    """tools/check_speed_targets.py on ``paths``: (exit status, its lines)."""
+    spec = importlib.util.spec_from_file_location(
+        'check_speed_targets', osp.join(ROOT, 'tools', 'check_speed_targets.py'))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    with contextlib.redirect_stdout(io.StringIO()) as stdout:
+        status = script.main([str(path) for path in paths])
+    return status, stdout.getvalue().splitlines()
+
+
 def test_benchmark_detector_cli_compares_engines_with_mobilenet_and_torchvision(
         tmp_path):
-    engines = ['torch', 'onnxruntime', 'openvino']
+    # OpenVINO runs the same code path as ONNX Runtime here (the backbone
+    # CLI test and the runner tests run it)
+    engines = ['torch', 'onnxruntime']
     code, stdout, stderr = run_benchmark(
-        'benchmark_detector.py', *C4_300, THUNDERNET, TORCHVISION, '--repeats', '2',
+        'benchmark_detector.py', *C4_300, THUNDERNET, TORCHVISION, '--repeats', '1',
         '--warmup', '0', '--modes', 'fast', '--image-size', '120', '160',
-        '--threads', '1', '--engine', *engines, '--plot', str(tmp_path / 'd.png'))
+        '--threads', '1', '--engine', *engines, '--json', str(tmp_path / 'd.json'),
+        '--plot', str(tmp_path / 'd.png'))
     assert code == 0, stderr[-3000:]
     ran = [engine for engine in engines if engine not in missing_engines(engines)]
     rows = table_rows(stdout, 'faster-rcnn')
@@ -163,9 +221,9 @@ def test_benchmark_detector_cli_compares_engines_with_mobilenet_and_torchvision(
         assert (row[4] == '300') == torch_row and (row[5] != '-') == torch_row
         low, median, high = (float(ms) for ms in row[8].split(' / '))
         assert 0 < low <= median <= high
-    ratios = [(row[0], float(row[9])) for row in rows]
-    assert min(ratio for name, ratio in ratios if 'mobilenet' in name) == 1.0
-    assert all(ratio > 0 for _, ratio in ratios)
+    row_ratios = [(row[0], float(row[9])) for row in rows]
+    assert min(ratio for name, ratio in row_ratios if 'mobilenet' in name) == 1.0
+    assert all(ratio > 0 for _, ratio in row_ratios)
     # ThunderNet at its 320x320 with 200 proposals, torchvision's resized by
     # its own transform (short side 320, padded to 32), eager, whole
     thundernet = table_rows(stdout, 'thundernet_snet146')
@@ -183,34 +241,50 @@ def test_benchmark_detector_cli_compares_engines_with_mobilenet_and_torchvision(
     assert gmac['faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300'] > 5
     # its box head's two FCs on 150 RoIs alone are about 2 GMAC
     assert 2 < gmac['fasterrcnn_mobilenet_v3_large_320_fpn'] < 5
+    assert 'target' not in stdout  # the project's targets are not the tool's
+    # the JSON: one record per row, the run as fields
+    measured = json.loads((tmp_path / 'd.json').read_text())
+    assert measured['tool'] == 'benchmark_detector'
+    assert [(r['model'], r['engine'], r['precision'], r['runs_as'])
+            for r in measured['results'] if r['model'] == THUNDERNET] == [
+                (THUNDERNET, engine, 'fp32', run_as)
+                for engine, run_as in zip(ran, runs_as)]
+    assert all(r['input'] == [320, 320] and r['gmac'] > 0
+               for r in measured['results'] if r['model'] == THUNDERNET)
+    _, lines = check_speed_targets(tmp_path / 'd.json')
     for target in ('faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600 / faster-rcnn_'
                    'mobilenet-v1-1.0_c4-1x_coco-600, best engine each: not measured',
                    'thundernet_snet146_cem-80e_coco-320 / fasterrcnn_mobilenet_v3_'
                    'large_320_fpn, best engine each (',
                    'thundernet_snet146_cem-80e_coco-320 / faster-rcnn_shufflenet-v1-'
                    '1x-g3_c4-1x_coco-300, best engine each ('):
-        assert f'target: {target}' in stdout
+        assert any(line.startswith(f'target: {target}') for line in lines), target
     assert (tmp_path / 'd.png').stat().st_size > 0
 
 
-def test_benchmark_detector_cli_times_int8_alone():
+def test_benchmark_detector_cli_times_int8_alone(tmp_path):
+    """int8 without fp32: its rows only, each against the int8 MobileNet."""
     code, stdout, stderr = run_benchmark(
-        'benchmark_detector.py', *C4_300, '--repeats', '1', '--warmup', '0',
+        'benchmark_detector.py', C4_300[1], '--repeats', '1', '--warmup', '0',
         '--image-size', '120', '160', '--threads', '1', '--engine', 'onnxruntime',
-        '--precision', 'int8')
+        '--precision', 'int8', '--json', str(tmp_path / 'd.json'))
     assert code == 0, stderr[-3000:]
     rows = table_rows(stdout, 'faster-rcnn')
-    assert [(row[1], row[9]) for row in rows][1] == ('onnxruntime int8/onnxruntime',
-                                                     '1.00')
-    assert {row[1] for row in rows} == {'onnxruntime int8/onnxruntime'}
-    assert 'target: faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600' in stdout
+    assert [(row[0], row[1], row[9]) for row in rows] == [
+        ('faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-300', 'onnxruntime int8/onnxruntime',
+         '1.00')]
+    assert {(r['precision'], r['quantizer']) for r in json.loads(
+        (tmp_path / 'd.json').read_text())['results']} == {('int8', 'onnxruntime')}
+    _, lines = check_speed_targets(tmp_path / 'd.json')
+    assert any(line.startswith('target: faster-rcnn_shufflenet-v1-1x-g3_c4-1x_'
+                               'coco-600') for line in lines)
 
 
 def test_benchmark_backbone_cli_times_every_engine(tmp_path):
     engines = ['torch', 'onnxruntime', 'openvino']
     code, stdout, stderr = run_benchmark(
         'benchmark_backbone.py', '--models', 'ShuffleNet v1 0.5x g3', '--modes', 'fast',
-        '--sizes', '64x96', '--repeats', '2', '--warmup', '0', '--threads', '1',
+        '--sizes', '64x96', '--repeats', '1', '--warmup', '0', '--threads', '1',
         '--engine', *engines, '--precision', 'fp32', 'int8', '--dense-1x1',
         '--json', str(tmp_path / 'b.json'),
         '--plot', str(tmp_path / 'b.png'))
@@ -227,15 +301,19 @@ def test_benchmark_backbone_cli_times_every_engine(tmp_path):
                     ('MobileNet v1 1.0', f'{engine} int8/onnxruntime'),
                     ('ShuffleNet v1 0.5x g3 dense', runs_as)} <= keys
     assert ('MobileNet v1 1.0', 'torchscript') in keys
-    ratios = [float(row[4]) for row in rows if row[0] != 'model']
-    assert min(ratios) > 0
+    assert min(float(row[4]) for row in rows if row[0] != 'model') > 0
     for int8 in (False, True):  # each precision against its own MobileNet
         assert min(float(row[4]) for row in rows if 'MobileNet v1' in row[0]
                    and ('int8' in row[1]) == int8) == 1.0
+    assert 'target' not in stdout  # the project's targets are not the tool's
     results = json.loads((tmp_path / 'b.json').read_text())['results']
     assert {(r['model'], r['runs_as']) for r in results} == keys
     assert all(r['size'] == [64, 96] and r['ms'][0] <= r['ms'][1] <= r['ms'][2]
                for r in results)
+    assert {(r['engine'], r['precision'], r['quantizer']) for r in results
+            if r['model'] == 'MobileNet v1 1.0' and r['engine'] != 'torch'} == {
+                (engine, precision, quantizer) for engine in ran[1:]
+                for precision, quantizer in (('fp32', None), ('int8', 'onnxruntime'))}
     assert (tmp_path / 'b.png').stat().st_size > 0
 
 
@@ -260,21 +338,31 @@ NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason='CUDA is availabl
     ('benchmark_backbone.py', ['--precision', 'int4'], "invalid choice: 'int4'"),
 ])
 def test_benchmark_clis_name_bad_arguments(tool, args, message):
-    code, _, stderr = run_benchmark(tool, *args)
-    assert code == 2
-    assert message in stderr
+    assert message in tool_error(f'tools/{tool}', *args)
 
 
-def test_backbone_targets_compare_with_the_right_mobilenet(capsys):
+def write_measured(path, tool, entries):
+    """A tool's --json of ``entries``: (model, Run, median ms[, size])."""
+    write_results(path, [Measurement(model, run, (ms, ms, ms), columns=dict(
+        size=size[0]) if size else {}) for model, run, ms, *size in entries],
+        tool=tool, device='cpu', threads=2)
+    return path
+
+
+ORT, FAST = Run.onnx('onnxruntime'), Run('torch', 'fast')
+
+
+def test_backbone_targets_compare_with_the_right_mobilenet(tmp_path):
     """Engine targets against the fastest MobileNet v1 anywhere, the PyTorch
-    fast-path targets against the fastest PyTorch one."""
-    from shufflenet_det.tools.benchmark_backbone import print_targets
-    print_targets({('ShuffleNet v1 1x g3', 'onnxruntime'): (2.0, 3.0, 9.0),
-                   ('ShuffleNet v1 1x g3', 'fast'): (3.0, 8.0, 9.0),
-                   ('MobileNet v1 1.0', 'onnxruntime'): (9.0, 10.0, 11.0),
-                   ('MobileNet v1 1.0', 'fast'): (19.0, 20.0, 21.0),
-                   ('MobileNet v1 1.0', 'torchscript'): (15.0, 16.0, 21.0)})
-    lines = capsys.readouterr().out.splitlines()
+    fast-path targets against the fastest PyTorch one; at 480x640 only."""
+    at_480 = [('ShuffleNet v1 1x g3', ORT, 3.0), ('ShuffleNet v1 1x g3', FAST, 8.0),
+              ('MobileNet v1 1.0', ORT, 10.0), ('MobileNet v1 1.0', FAST, 20.0),
+              ('MobileNet v1 1.0', Run('torch', 'torchscript'), 16.0)]
+    at_224 = [('ShuffleNet v1 2x g3', ORT, 1.0), ('MobileNet v1 1.0', ORT, 1.0)]
+    status, lines = check_speed_targets(write_measured(
+        tmp_path / 'b.json', 'benchmark_backbone',
+        [(*entry, (480, 640)) for entry in at_480] +
+        [(*entry, (224, 224)) for entry in at_224]))
     assert ('- ShuffleNet v1 1x g3 (onnxruntime) / fastest MobileNet v1: 0.30 '
             '(target <= 0.35) met') in lines
     assert ('- ShuffleNet v1 1x g3 (fast) / fastest PyTorch MobileNet v1: 0.50 '
@@ -283,20 +371,20 @@ def test_backbone_targets_compare_with_the_right_mobilenet(capsys):
             '(target <= 1.10) MISSED') in lines
     assert '- ShuffleNet v1 2x g3 (best engine) / fastest MobileNet v1: not measured' \
         in lines
+    assert status == 1
 
 
-def test_int8_targets_compare_with_fp32_and_int8_mobilenet(capsys):
-    from shufflenet_det.tools.benchmark_backbone import print_targets
-    print_targets({('ShuffleNet v1 1x g3', 'onnxruntime'): (9.0, 10.0, 11.0),
-                   ('ShuffleNet v1 1x g3', 'openvino int8/nncf'): (3.0, 4.0, 5.0),
-                   ('ShuffleNet v1 1x g3', 'onnxruntime int8/onnxruntime'): (
-                       5.0, 6.0, 7.0),
-                   ('ShuffleNet v1 1x g3 dense', 'openvino int8/nncf'): (
-                       1.0, 2.0, 3.0),
-                   ('MobileNet v1 1.0', 'onnxruntime'): (19.0, 20.0, 21.0),
-                   ('MobileNet v1 1.0', 'openvino int8/onnxruntime'): (
-                       7.0, 8.0, 9.0)})
-    lines = capsys.readouterr().out.splitlines()
+def test_int8_targets_compare_with_fp32_and_int8_mobilenet(tmp_path):
+    entries = [
+        ('ShuffleNet v1 1x g3', ORT, 10.0),
+        ('ShuffleNet v1 1x g3', Run.onnx('openvino', 'nncf'), 4.0),
+        ('ShuffleNet v1 1x g3', Run.onnx('onnxruntime', 'onnxruntime'), 6.0),
+        ('ShuffleNet v1 1x g3 dense', Run.onnx('openvino', 'nncf'), 2.0),
+        ('MobileNet v1 1.0', ORT, 20.0),
+        ('MobileNet v1 1.0', Run.onnx('openvino', 'onnxruntime'), 8.0)]
+    status, lines = check_speed_targets(write_measured(
+        tmp_path / 'b.json', 'benchmark_backbone',
+        [(*entry, (480, 640)) for entry in entries]))
     # the fp32 targets see fp32 entries only
     assert ('- ShuffleNet v1 1x g3 (onnxruntime) / fastest MobileNet v1: 0.50 '
             '(target <= 0.35) MISSED') in lines
@@ -305,27 +393,44 @@ def test_int8_targets_compare_with_fp32_and_int8_mobilenet(capsys):
             '(onnxruntime): 0.20 (target <= 0.50) met') in lines
     assert ('- ShuffleNet v1 1x g3 dense int8 (openvino int8/nncf) / MobileNet v1 '
             '1.0 int8 (openvino int8/onnxruntime): 0.25 (target <= 0.40) met') in lines
-    assert '- ShuffleNet v2 1x int8 (None) / fp32 (None): not measured' in lines
+    assert '- ShuffleNet v2 1x int8 / fp32: not measured' in lines
+    assert status == 1
 
 
-def test_detector_int8_targets_cover_thundernet_and_the_600_shufflenets(capsys):
-    from shufflenet_det.tools.benchmark_detector import print_targets
+def test_detector_int8_targets_cover_thundernet_and_the_600_shufflenets(tmp_path):
     snet49 = 'thundernet/thundernet_snet49_cem-80e_coco-320.py'
     c4 = 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'
     mobilenet = 'mobilenet_v1/faster-rcnn_mobilenet-v1-1.0_c4-1x_coco-600.py'
-    totals = {}
+    entries = []
     for config, fp32, int8 in ((snet49, 10.0, 7.0), (c4, 100.0, 50.0),
                                (mobilenet, 200.0, 50.0)):
-        totals[(config, 'openvino')] = (fp32, fp32, fp32)
-        totals[(config, 'openvino int8/nncf')] = (int8, int8, int8)
-    print_targets(totals)
-    lines = [line for line in capsys.readouterr().out.splitlines()
-             if line.startswith('int8 target')]
-    assert lines == [
+        entries += [(config, Run.onnx('openvino'), fp32),
+                    (config, Run.onnx('openvino', 'nncf'), int8)]
+    status, lines = check_speed_targets(write_measured(
+        tmp_path / 'd.json', 'benchmark_detector', entries))
+    assert [line for line in lines if line.startswith('int8 target')] == [
         'int8 target: thundernet_snet49_cem-80e_coco-320 int8 / fp32, best engine '
         'each: 0.70 (target <= 0.60) MISSED',
         'int8 target: faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600 int8 / fp32, '
         'best engine each: 0.50 (target <= 0.60) met']
+    assert ('target: faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600 / faster-rcnn_'
+            'mobilenet-v1-1.0_c4-1x_coco-600, best engine each (openvino 100.0 ms / '
+            'openvino 200.0 ms): 0.50 (target <= 0.60) met') in lines
+    assert status == 1
+
+
+def test_speed_targets_met_exit_zero_and_other_files_are_refused(tmp_path):
+    met = write_measured(tmp_path / 'd.json', 'benchmark_detector', [
+        ('thundernet/thundernet_snet49_cem-80e_coco-320.py', ORT, 1.0),
+        ('torchvision:fasterrcnn_mobilenet_v3_large_320_fpn', ORT, 10.0)])
+    status, lines = check_speed_targets(met)
+    assert status == 0
+    assert ('target: thundernet_snet49_cem-80e_coco-320 / fasterrcnn_mobilenet_v3_'
+            'large_320_fpn, best engine each (onnxruntime 1.0 ms / onnxruntime 10.0 '
+            'ms): 0.10 (target <= 0.20) met') in lines
+    runtime = write_measured(tmp_path / 'r.json', 'benchmark_runtime', [])
+    with pytest.raises(SystemExit):
+        check_speed_targets(runtime)
 
 
 @pytest.mark.parametrize('engine', ENGINES[1:])
