@@ -180,8 +180,8 @@ def run_cell(cell, work_root, gpus=1, smoke_data=None):
                    if '://' not in c and not osp.isfile(c)]
         if missing:
             raise FileNotFoundError(f'{cell.name} needs {missing}: download the '
-                                    'published ImageNet weights there (README, '
-                                    '"ImageNet weights")')
+                                    'published ImageNet weights there '
+                                    '(docs/weights.md)')
     train, test = _tool_commands(config, work_dir, gpus)
     log_path = osp.join(work_dir, 'reproduce.log')
     _run(train, log_path)
