@@ -14,8 +14,7 @@ def test_complexity_matches_paper(figure):
     assert abs(mflops / figure.expected_mflops - 1) <= figure.flops_tolerance, mflops
     if figure.params_m is not None:
         assert params_match(params_m, figure.params_m), params_m
-    # docs/complexity.md states what the tool prints (metafiles are checked
-    # against it, tests/test_metafiles.py)
+    # docs/complexity.md states what the tool prints
     assert DOCUMENTED[figure.name] == (f'{mflops:.1f}', f'{params_m:.3f}')
 
 
