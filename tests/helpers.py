@@ -1,5 +1,6 @@
 """Helpers shared by test modules (pytest puts this folder on sys.path)."""
 import contextlib
+import glob
 import io
 import json
 import logging
@@ -238,10 +239,36 @@ def check_training_step(model, x, frozen_stages, norm_eval=False):
         f'{n}.running_mean' for n, m in norms.items() if m.training}
 
 
+def markdown_files():
+    """The user's documentation, relative to the checkout: the README, docs/
+    and the config folders' READMEs."""
+    return ['README.md', *(osp.relpath(path, ROOT) for pattern in (
+        'docs/*.md', 'configs/*/README.md')
+        for path in sorted(glob.glob(osp.join(ROOT, pattern))))]
+
+
+def markdown_blocks(path, *languages):
+    """The code blocks of ``path`` (relative to the checkout) fenced as one of
+    ``languages`` (```python, ```bash ...), in order."""
+    with open(osp.join(ROOT, path)) as f:
+        text = f.read()
+    fences = '|'.join(map(re.escape, languages))
+    return re.findall(rf'^```(?:{fences})\n(.*?)^```', text, re.M | re.S)
+
+
 def readme_python_blocks():
     """The ```python code blocks of the README, in order."""
-    with open(osp.join(ROOT, 'README.md')) as f:
-        return re.findall(r'^```python\n(.*?)^```', f.read(), re.M | re.S)
+    return markdown_blocks('README.md', 'python')
+
+
+def documented_complexity():
+    """docs/complexity.md's table: model name -> (MFLOPs, params in M) as
+    printed there."""
+    with open(osp.join(ROOT, 'docs', 'complexity.md')) as f:
+        rows = [line.split('|')[1:-1] for line in f
+                if line.startswith('| ') and not line.startswith('| model ')]
+    return {cells[0].strip(): (cells[1].strip(), cells[5].strip())
+            for cells in rows if len(cells) == 9}
 
 
 # --- converted ImageNet weights in a C4 detector ----------------------------

@@ -180,8 +180,8 @@ def run_cell(cell, work_root, gpus=1, smoke_data=None):
                    if '://' not in c and not osp.isfile(c)]
         if missing:
             raise FileNotFoundError(f'{cell.name} needs {missing}: download the '
-                                    'published ImageNet weights there (README, '
-                                    '"ImageNet weights")')
+                                    'published ImageNet weights there '
+                                    '(docs/weights.md)')
     train, test = _tool_commands(config, work_dir, gpus)
     log_path = osp.join(work_dir, 'reproduce.log')
     _run(train, log_path)
@@ -207,8 +207,9 @@ def backbone_mflops(config_path):
 
 @functools.lru_cache(maxsize=None)
 def _mflops(backbone_json):
-    """Measured once per backbone: the 300 and 600 cells share theirs."""
-    return round(measure_complexity(json.loads(backbone_json))[0])
+    """Measured once per backbone: the 300 and 600 cells share theirs. To
+    0.1 M, as tools/analyze_complexity.py prints it."""
+    return round(measure_complexity(json.loads(backbone_json))[0], 1)
 
 
 def _commit():

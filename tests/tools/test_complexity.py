@@ -3,6 +3,9 @@ import torch
 
 from shufflenet_det.tools.complexity import (PAPER_FIGURES, build_classifier,
                                              measure_complexity, params_match)
+from helpers import documented_complexity
+
+DOCUMENTED = documented_complexity()
 
 
 @pytest.mark.parametrize('figure', PAPER_FIGURES, ids=lambda f: f.name)
@@ -11,6 +14,12 @@ def test_complexity_matches_paper(figure):
     assert abs(mflops / figure.expected_mflops - 1) <= figure.flops_tolerance, mflops
     if figure.params_m is not None:
         assert params_match(params_m, figure.params_m), params_m
+    # docs/complexity.md states what the tool prints
+    assert DOCUMENTED[figure.name] == (f'{mflops:.1f}', f'{params_m:.3f}')
+
+
+def test_documented_table_is_the_tools():
+    assert sorted(DOCUMENTED) == sorted(f.name for f in PAPER_FIGURES)
 
 
 def test_mobilenet_v1_baseline_exact_figures():
@@ -54,7 +63,7 @@ def test_counts_exactly_conv_and_fc(cfg):
 
 def test_snet146_widths_count_above_its_name():
     """The official SNet146 widths with 5x5 depthwise convs count 11 % more
-    than the name; 3x3 ones would still count 154 M (docs/thundernet.md)."""
+    than the name; 3x3 ones would still count 154 M (docs/complexity.md)."""
     (figure, ) = [f for f in PAPER_FIGURES if f.name == 'SNet146']
     mflops, _ = measure_complexity(figure.backbone)
     assert 160 < mflops < 164 and figure.mflops == 146
