@@ -9,7 +9,6 @@ silenced RPN (``silence_rpn``): every detector with the same anchors does the
 same RPN and RoI-head work. Whole-detector conv + FC mult-adds are counted
 on the exported graph's forward (``tools/benchmark_detector.py``)."""
 import argparse
-import copy
 import functools
 import glob
 import os.path as osp
@@ -24,7 +23,7 @@ from mmengine.config import Config
 from torch import Tensor, nn
 
 from ..atomic import atomic_path
-from ..deploy import ExportableFasterRCNN, export_detector, export_module
+from ..deploy import ExportableTwoStageDetector, export_detector, export_module
 from ..paths import config_path, resource_root
 from .benchmark import (add_run_arguments, conv_mult_adds, detector_stage_latency,
                         engine_of, engines_to_run, in_own_process, int8_runner_or_note,
@@ -158,8 +157,7 @@ def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
             shape = tuple(data['inputs'].shape[-2:])
 
             def count():  # the graph the ONNX engines run
-                return conv_mult_adds(
-                    ExportableFasterRCNN(copy.deepcopy(model), shape), shape)
+                return conv_mult_adds(ExportableTwoStageDetector(model, shape), shape)
             if engine == 'torch':
                 calls.update({(config, mode): (prepare(model, mode), data)
                               for mode in modes})
