@@ -31,34 +31,37 @@ from torch import Tensor, nn
 from ..atomic import atomic_path
 from ..fileio import (check_output_path, check_trained_fit, read_config,
                       read_trained_checkpoint)
-from ..models import LightRPNHead, PSRoIExtractor, ThunderNet
-from ..ops import PSRoIAlign, nms_first_k
+from ..models import LightRPNHead, PSRoIExtractor, input_normalization, rpn_forward
+from ..ops import nms_first_k
 from ..runtime.model_file import CLASSES_KEY, INPUT_NAME, OUTPUT_NAMES, PIPELINE_KEY
 
 OPSET = 17  # RoiAlign's half_pixel mode needs >= 16
 
 
-class ExportableFasterRCNN(nn.Module):
-    """The test-time forward of an mmdet Faster R-CNN (or a ThunderNet) for
-    one image of a fixed size, written with operators that both run in
-    PyTorch and trace to standard ONNX: the same steps and settings
-    (``test_cfg``) as mmdet's ``TwoStageDetector.predict`` with
-    ``rescale=False``.
+class ExportableTwoStageDetector(nn.Module):
+    """The test-time forward of a two-stage detector (mmdet's Faster R-CNN,
+    C4 or FPN, or a ThunderNet) for one image of a fixed size, written with
+    operators that both run in PyTorch and trace to standard ONNX: the same
+    steps and settings (``test_cfg``) as mmdet's ``TwoStageDetector.predict``
+    with ``rescale=False``.
+
+    The detector's own steps are reached by contract, not by its type:
+    :func:`~shufflenet_det.models.rpn_forward` gives the RPN's outputs and
+    the maps the RoI head reads; the RoI extractor is called as mmdet calls
+    it, mmdet's ``SingleRoIExtractor`` through :class:`LevelRoIAlign`.
 
     Differences from mmdet, all needed for one fixed-size graph: anchors are
     computed once for the input size; boxes are clipped to the padded input
     rather than to the resized image (the runner clips to the image); the
-    padding is zero before normalisation, where mmdet pads after it.
-    ``model`` itself is put in eval mode, and a C4 ``StageHead`` runs all
-    RoIs at once (a Python loop over RoI batches would trace to a fixed RoI
-    count).
+    padding is zero before normalisation, where mmdet pads after it; a C4
+    ``StageHead`` runs all RoIs at once (a Python loop over RoI batches
+    would trace to a fixed RoI count). These settings are made on a copy:
+    ``model`` itself is left as it is.
 
     Args:
-        model (TwoStageDetector): A Faster R-CNN in eval mode (RPNHead,
-            StandardRoIHead with one SingleRoIExtractor of RoIAlign layers and
-            a BBoxHead, delta boxes), or a ThunderNet (LightRPNHead, SAM,
-            PSRoIExtractor). Anything else raises a ValueError that names the
-            part.
+        model (TwoStageDetector): A detector with an RPN; the parts
+            :func:`check_exportable` accepts (anything else raises a
+            ValueError that names the part).
         input_shape (tuple[int, int]): (H, W) of the input, multiples of the
             data preprocessor's ``pad_size_divisor``.
     """
@@ -66,17 +69,20 @@ class ExportableFasterRCNN(nn.Module):
     def __init__(self, model: TwoStageDetector, input_shape: Tuple[int, int]):
         super().__init__()
         check_exportable(model, input_shape)
-        self.model = model.eval()
+        model = copy.deepcopy(model).eval()
+        self.model = model
         self.input_shape = tuple(input_shape)
         if model.roi_head.with_shared_head and getattr(
                 model.roi_head.shared_head, 'test_batch', None):
             model.roi_head.shared_head.test_batch = None
-        preprocessor = model.data_preprocessor
-        self.flip_channels = preprocessor._channel_conversion
-        self.normalize = preprocessor._enable_normalize
+        self.roi_extractor = exportable_roi_extractor(model.roi_head.bbox_roi_extractor)
+        normalization = input_normalization(model.data_preprocessor)
+        self.flip_channels = normalization['bgr_to_rgb']
+        self.normalize = normalization['normalize']
         if self.normalize:
-            self.register_buffer('mean', preprocessor.mean.view(1, -1, 1, 1).clone())
-            self.register_buffer('std', preprocessor.std.view(1, -1, 1, 1).clone())
+            for name in ('mean', 'std'):
+                self.register_buffer(name, torch.tensor(
+                    normalization[name], dtype=torch.float32).view(1, -1, 1, 1))
         height, width = input_shape
         # boxes are clipped to the input; NMS offsets classes / levels by this
         self.register_buffer('box_limits', torch.tensor([width, height] * 2,
@@ -100,11 +106,7 @@ class ExportableFasterRCNN(nn.Module):
             x = x.flip(1)
         if self.normalize:
             x = (x - self.mean) / self.std
-        features = self.model.extract_feat(x)
-        if isinstance(self.model, ThunderNet):  # the RoI head reads the SAM map
-            rpn_outs, features = self.model.rpn_forward(features)
-        else:
-            rpn_outs = self.model.rpn_head(features)
+        rpn_outs, features = rpn_forward(self.model, self.model.extract_feat(x))
         proposals, real = self.propose(*rpn_outs)
         boxes, scores, labels = self.detect(features, proposals, real)
         return torch.cat((boxes, scores[:, None]), 1)[None], labels[None]
@@ -154,7 +156,8 @@ class ExportableFasterRCNN(nn.Module):
         roi_head = self.model.roi_head
         bbox_head = roi_head.bbox_head
         cfg = roi_head.test_cfg
-        pooled = self.roi_align(features, proposals)
+        rois = torch.cat((torch.zeros_like(proposals[:, :1]), proposals), 1)
+        pooled = self.roi_extractor(features, rois)
         if roi_head.with_shared_head:
             pooled = roi_head.shared_head(pooled)
         cls_score, bbox_pred = bbox_head(pooled)
@@ -176,30 +179,6 @@ class ExportableFasterRCNN(nn.Module):
                                 cfg.max_per_img if cfg.max_per_img > 0 else None)
         return boxes[keep], scores[keep], labels[keep]
 
-    def roi_align(self, features: Sequence[Tensor], boxes: Tensor) -> Tensor:
-        """``SingleRoIExtractor``: each box pooled from the level its size
-        maps to, in box order; ``PSRoIExtractor``: its own (ONNX) form."""
-        extractor = self.model.roi_head.bbox_roi_extractor
-        rois = torch.cat((torch.zeros_like(boxes[:, :1]), boxes), 1)
-        if isinstance(extractor, PSRoIExtractor):
-            return extractor(features, rois)
-        layers = extractor.roi_layers
-        if len(layers) == 1:
-            return self._roi_align(layers[0], features[0], rois)
-        levels = extractor.map_roi_levels(rois, len(layers))
-        pooled, order = [], []
-        for level, layer in enumerate(layers):
-            index = (levels == level).nonzero().squeeze(1)
-            pooled.append(self._roi_align(layer, features[level], rois[index]))
-            order.append(index)
-        return torch.cat(pooled)[torch.cat(order).argsort()]
-
-    @staticmethod
-    def _roi_align(layer: RoIAlign, feature: Tensor, rois: Tensor) -> Tensor:
-        return torchvision.ops.roi_align(feature, rois, layer.output_size,
-                                         layer.spatial_scale, layer.sampling_ratio,
-                                         layer.aligned)
-
     def decode(self, coder: DeltaXYWHBBoxCoder, priors: Tensor,
                deltas: Tensor) -> Tensor:
         """The coder's boxes, clipped to the input like mmdet's to the image."""
@@ -215,9 +194,51 @@ class ExportableFasterRCNN(nn.Module):
         return nms_first_k(shifted, scores, iou_threshold, max_output)
 
 
+class LevelRoIAlign(nn.Module):
+    """mmdet's ``SingleRoIExtractor`` of mmcv ``RoIAlign`` layers in ONNX
+    operators: each RoI pooled by ``torchvision.ops.roi_align`` from the
+    level ``map_roi_levels`` gives it, in RoI order. (mmdet's own forward
+    fills the levels' RoIs in place behind Python conditions, which would
+    trace to the example input's levels.)"""
+
+    def __init__(self, extractor: SingleRoIExtractor):
+        super().__init__()
+        self.extractor = extractor
+
+    def forward(self, features: Sequence[Tensor], rois: Tensor) -> Tensor:
+        layers = self.extractor.roi_layers
+        if len(layers) == 1:
+            return self.roi_align(layers[0], features[0], rois)
+        levels = self.extractor.map_roi_levels(rois, len(layers))
+        pooled, order = [], []
+        for level, layer in enumerate(layers):
+            index = (levels == level).nonzero().squeeze(1)
+            pooled.append(self.roi_align(layer, features[level], rois[index]))
+            order.append(index)
+        return torch.cat(pooled)[torch.cat(order).argsort()]
+
+    @staticmethod
+    def roi_align(layer: RoIAlign, feature: Tensor, rois: Tensor) -> Tensor:
+        return torchvision.ops.roi_align(feature, rois, layer.output_size,
+                                         layer.spatial_scale, layer.sampling_ratio,
+                                         layer.aligned)
+
+
+def exportable_roi_extractor(extractor: nn.Module) -> nn.Module:
+    """``extractor``'s RoI pooling in ONNX operators, called as mmdet calls
+    an extractor (``(features, rois)``): :class:`LevelRoIAlign` for mmdet's
+    ``SingleRoIExtractor``; a :class:`PSRoIExtractor` is written for export
+    and pools itself."""
+    if type(extractor) is SingleRoIExtractor:
+        return LevelRoIAlign(extractor)
+    return extractor
+
+
 def check_exportable(model: nn.Module, input_shape: Tuple[int, int]):
-    """Raise a ValueError naming what :class:`ExportableFasterRCNN` cannot
-    reproduce in ``model``, and what it can."""
+    """Raise a ValueError naming what :class:`ExportableTwoStageDetector`
+    cannot reproduce in ``model``, and what it can. Each part is checked on
+    its own: the detector's type does not choose them (its RPN step is
+    :func:`~shufflenet_det.models.rpn_forward`)."""
 
     def refuse(part, found, allowed):
         raise ValueError(f'cannot export {part}={found}: the ONNX export supports '
@@ -225,22 +246,23 @@ def check_exportable(model: nn.Module, input_shape: Tuple[int, int]):
 
     if not isinstance(model, TwoStageDetector) or not model.with_rpn:
         refuse('model', type(model).__name__, 'two-stage detectors with an RPN '
-               '(Faster R-CNN, C4 or FPN)')
-    thundernet = isinstance(model, ThunderNet)
-    checks = [
-        ('rpn_head', model.rpn_head, LightRPNHead if thundernet else RPNHead),
-        ('roi_head', model.roi_head, StandardRoIHead),
-        ('roi_head.bbox_roi_extractor', model.roi_head.bbox_roi_extractor,
-         PSRoIExtractor if thundernet else SingleRoIExtractor),
-        ('roi_head.bbox_head', model.roi_head.bbox_head, BBoxHead),
-        ('rpn_head.bbox_coder', model.rpn_head.bbox_coder, DeltaXYWHBBoxCoder),
-        ('roi_head.bbox_head.bbox_coder', model.roi_head.bbox_head.bbox_coder,
-         DeltaXYWHBBoxCoder),
-    ]
-    for part, module, allowed in checks:
-        if type(module) is not allowed and not (
-                allowed is BBoxHead and isinstance(module, BBoxHead)):
-            refuse(part, type(module).__name__, allowed.__name__)
+               '(Faster R-CNN, C4 or FPN; ThunderNet)')
+    extractor = model.roi_head.bbox_roi_extractor
+    # the parts whose steps the export re-writes: these types exactly
+    for part, module, allowed in [
+            ('rpn_head', model.rpn_head, (RPNHead, LightRPNHead)),
+            ('roi_head', model.roi_head, (StandardRoIHead, )),
+            ('roi_head.bbox_roi_extractor', extractor,
+             (SingleRoIExtractor, PSRoIExtractor)),
+            ('rpn_head.bbox_coder', model.rpn_head.bbox_coder, (DeltaXYWHBBoxCoder, )),
+            ('roi_head.bbox_head.bbox_coder', model.roi_head.bbox_head.bbox_coder,
+             (DeltaXYWHBBoxCoder, ))]:
+        if type(module) not in allowed:
+            refuse(part, type(module).__name__,
+                   ' or '.join(cls.__name__ for cls in allowed))
+    if not isinstance(model.roi_head.bbox_head, BBoxHead):  # its forward runs as is
+        refuse('roi_head.bbox_head', type(model.roi_head.bbox_head).__name__,
+               'BBoxHead')
     if model.roi_head.with_mask:
         refuse('roi_head.mask_head', type(model.roi_head.mask_head).__name__,
                'no mask head')
@@ -251,13 +273,12 @@ def check_exportable(model: nn.Module, input_shape: Tuple[int, int]):
                    'clip_border=True, add_ctr_clamp=False')
     if model.roi_head.bbox_head.custom_cls_channels:
         refuse('roi_head.bbox_head.loss_cls', 'custom class channels', 'softmax')
-    for layer in model.roi_head.bbox_roi_extractor.roi_layers:
-        if isinstance(layer, PSRoIAlign):
-            continue
-        if not isinstance(layer, RoIAlign) or layer.pool_mode != 'avg':
-            refuse('roi_layer', f'{type(layer).__name__}'
-                   f'(pool_mode={getattr(layer, "pool_mode", None)!r})',
-                   "mmcv RoIAlign(pool_mode='avg')")
+    if type(extractor) is SingleRoIExtractor:  # its layers become torchvision's
+        for layer in extractor.roi_layers:
+            if not isinstance(layer, RoIAlign) or layer.pool_mode != 'avg':
+                refuse('roi_layer', f'{type(layer).__name__}'
+                       f'(pool_mode={getattr(layer, "pool_mode", None)!r})',
+                       "mmcv RoIAlign(pool_mode='avg')")
     for part, cfg in (('test_cfg.rpn.nms', model.rpn_head.test_cfg.nms),
                       ('test_cfg.rcnn.nms', model.roi_head.test_cfg.nms)):
         if cfg.get('type', 'nms') != 'nms' or cfg.get('class_agnostic', False):
@@ -297,10 +318,10 @@ def export_module(module: nn.Module, example: Tensor, out: str,
 
 
 def export_detector(model: TwoStageDetector, shape: Tuple[int, int], out: str):
-    """Write :class:`ExportableFasterRCNN` of ``model`` for inputs of
+    """Write :class:`ExportableTwoStageDetector` of ``model`` for inputs of
     ``shape`` (H, W) to ``out``."""
-    export_module(ExportableFasterRCNN(model, shape), torch.rand(1, 3, *shape) * 255,
-                  out, list(OUTPUT_NAMES),
+    export_module(ExportableTwoStageDetector(model, shape),
+                  torch.rand(1, 3, *shape) * 255, out, list(OUTPUT_NAMES),
                   {name: {1: 'num_dets'} for name in OUTPUT_NAMES})
 
 

@@ -1,6 +1,7 @@
 from .backbones import MobileNetV1, ShuffleNetV1, ShuffleNetV2, SNet
+from .data_preprocessor import input_normalization
 from .dense_heads import LightRPNHead
-from .detectors import SAM, ThunderNet
+from .detectors import SAM, ThunderNet, rpn_forward
 from .layers import channel_shuffle
 from .necks import CEM
 from .roi_heads import PSRoIExtractor
@@ -8,5 +9,6 @@ from .shared_heads import StageHead
 
 __all__ = [
     'CEM', 'LightRPNHead', 'MobileNetV1', 'PSRoIExtractor', 'SAM', 'SNet',
-    'ShuffleNetV1', 'ShuffleNetV2', 'StageHead', 'ThunderNet', 'channel_shuffle'
+    'ShuffleNetV1', 'ShuffleNetV2', 'StageHead', 'ThunderNet', 'channel_shuffle',
+    'input_normalization', 'rpn_forward'
 ]

@@ -25,7 +25,7 @@ from torch import nn
 from ..atomic import atomic_path, write_text_atomically
 from ..deploy import onnxruntime_session, openvino_model, optimize_for_inference
 from ..deploy.quantize import QUANTIZERS, quantize_model
-from ..models import ThunderNet
+from ..models import rpn_forward
 from .complexity import count_mult_adds
 
 # How a model is run:
@@ -295,11 +295,10 @@ def detector_stage_latency(detectors, repeats=5, warmup=1):
                 start = clock(inputs.is_cuda)
                 features = model.extract_feat(inputs)
                 after_backbone = clock(inputs.is_cuda)
-                if isinstance(model, ThunderNet):  # the RoI head reads SAM's map
-                    proposals, features = model.propose(features, samples)
-                else:
-                    proposals = model.rpn_head.predict(features, samples,
-                                                       rescale=False)
+                rpn_outs, features = rpn_forward(model, features)
+                proposals = model.rpn_head.predict_by_feat(
+                    *rpn_outs, batch_img_metas=[s.metainfo for s in samples],
+                    rescale=False)
                 after_rpn = clock(inputs.is_cuda)
                 model.roi_head.predict(features, proposals, samples, rescale=True)
                 end = clock(inputs.is_cuda)

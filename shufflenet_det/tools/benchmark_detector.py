@@ -9,7 +9,6 @@ silenced RPN (``silence_rpn``): every detector with the same anchors does the
 same RPN and RoI-head work. Whole-detector conv + FC mult-adds are counted
 on the exported graph's forward (``tools/benchmark_detector.py``)."""
 import argparse
-import copy
 import functools
 import glob
 import os.path as osp
@@ -23,7 +22,7 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 from torch import Tensor, nn
 
-from ..deploy import ExportableFasterRCNN, export_detector, export_module
+from ..deploy import ExportableTwoStageDetector, export_detector, export_module
 from ..paths import config_path, resource_root
 from .benchmark import (Run, add_run_arguments, conv_mult_adds, detector_stage_latency,
                         engines_to_run, fastest, measure_engines, measurements,
@@ -144,8 +143,7 @@ def time_detectors(engine, configs, modes, image_size, threads, repeats, warmup,
             shape = shapes[config] = tuple(data['inputs'].shape[-2:])
 
             def count():  # the graph the ONNX engines run
-                return conv_mult_adds(
-                    ExportableFasterRCNN(copy.deepcopy(model), shape), shape)
+                return conv_mult_adds(ExportableTwoStageDetector(model, shape), shape)
             if engine == 'torch':
                 calls.update({(config, Run('torch', mode)): (prepare(model, mode), data)
                               for mode in modes})

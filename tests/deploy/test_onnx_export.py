@@ -130,14 +130,14 @@ def test_padded_proposals_add_no_detections(thundernet_model):
     labels and scores."""
     import copy
 
-    from shufflenet_det.deploy import ExportableFasterRCNN
+    from shufflenet_det.deploy import ExportableTwoStageDetector
     model = copy.deepcopy(thundernet_model[0])
     model.rpn_head.test_cfg.max_per_img = 5000  # 256x256: 16 x 16 x 3 anchors
     model.roi_head.test_cfg.max_per_img = -1  # every detection, padding's too
     image = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(2)) * 255
     expected = pytorch_predict(model, image)
     with torch.no_grad():
-        dets, labels = ExportableFasterRCNN(model, (256, 256))(image)
+        dets, labels = ExportableTwoStageDetector(model, (256, 256))(image)
     actual = dict(bboxes=dets[0, :, :4].numpy(), scores=dets[0, :, 4].numpy(),
                   labels=labels[0].numpy())
     assert len(actual['scores']) == len(expected['scores']) > 0
@@ -146,21 +146,48 @@ def test_padded_proposals_add_no_detections(thundernet_model):
     assert match_rate(expected, actual, 0.999, 1e-5) == 1
 
 
+def test_the_export_leaves_the_callers_model_as_it_is(c4_model):
+    """Eval mode and the shared head's all-RoIs-at-once are set on the
+    wrapper's copy: the caller's model, in training mode, keeps its mode,
+    attributes and weights (batch-norm statistics included) through
+    wrapping and exporting."""
+    import copy
+    import io
+
+    from shufflenet_det.deploy import ExportableTwoStageDetector, export_detector
+    model = copy.deepcopy(c4_model[0]).train()
+    shared_head = model.roi_head.shared_head
+    test_batch = shared_head.test_batch
+    assert test_batch  # what the copy's is set to None
+    modes = [module.training for module in model.modules()]
+    assert model.training  # (frozen stages and norm_eval stay in eval mode)
+    state = {key: value.clone() for key, value in model.state_dict().items()}
+    wrapper = ExportableTwoStageDetector(model, (160, 224))
+    assert not wrapper.model.training
+    assert wrapper.model.roi_head.shared_head.test_batch is None
+    export_detector(model, (160, 224), io.BytesIO())  # runs a wrapper's forward
+    assert [module.training for module in model.modules()] == modes
+    assert shared_head.test_batch == test_batch
+    assert model.state_dict().keys() == state.keys()
+    assert all(torch.equal(value, state[key])
+               for key, value in model.state_dict().items())
+
+
 def test_export_refuses_what_it_cannot_reproduce(c4_model):
     from mmcv.ops import RoIPool
 
-    from shufflenet_det.deploy import ExportableFasterRCNN
+    from shufflenet_det.deploy import ExportableTwoStageDetector
     model, _ = c4_model
     with pytest.raises(ValueError, match=r'shape=\(150, 224\).*multiples of the '
                        r'pad_size_divisor 32'):
-        ExportableFasterRCNN(model, (150, 224))
+        ExportableTwoStageDetector(model, (150, 224))
     extractor = model.roi_head.bbox_roi_extractor
     original = extractor.roi_layers[0]
     extractor.roi_layers[0] = RoIPool(7, 1 / 16)
     try:
         with pytest.raises(ValueError, match=r"roi_layer=RoIPool.*supports mmcv "
                            r"RoIAlign\(pool_mode='avg'\)"):
-            ExportableFasterRCNN(model, (160, 224))
+            ExportableTwoStageDetector(model, (160, 224))
     finally:
         extractor.roi_layers[0] = original
 

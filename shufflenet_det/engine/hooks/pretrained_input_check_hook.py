@@ -3,6 +3,8 @@ from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from ...models import input_normalization
+
 
 @HOOKS.register_module()
 class PretrainedInputCheckHook(Hook):
@@ -11,12 +13,7 @@ class PretrainedInputCheckHook(Hook):
 
     def before_train(self, runner):
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        preprocessor = model.data_preprocessor
-        normalise = getattr(preprocessor, '_enable_normalize', False)
-        actual = dict(
-            mean=preprocessor.mean.flatten().tolist() if normalise else [0.] * 3,
-            std=preprocessor.std.flatten().tolist() if normalise else [1.] * 3,
-            bgr_to_rgb=bool(getattr(preprocessor, '_channel_conversion', False)))
+        actual = input_normalization(model.data_preprocessor)
         for name, module in model.named_modules():
             expected = getattr(module, 'pretrained_meta', {}).get('data_preprocessor')
             if expected is None:

@@ -57,7 +57,8 @@ class ThunderNet(TwoStageDetector):
 
     def rpn_forward(self, x: Tuple[Tensor]) -> Tuple[tuple, Tuple[Tensor]]:
         """RPN scores and deltas of the neck's map, and the SAM-attended map
-        the RoI head reads."""
+        the RoI head reads (the contract of
+        :func:`~shufflenet_det.models.rpn_forward`)."""
         rpn_features = [self.rpn_head.rpn_feature(level) for level in x]
         outs = multi_apply(self.rpn_head.scores_and_deltas, rpn_features)
         attended = tuple(self.sam(level, feature)
