@@ -6,8 +6,9 @@ import torch
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import (C4_CONFIG, ROOT, TOP_K, MegviiShuffleNet, export_command,
-                     randomise_batch_norm, randomize, run_tool, write_tiny_config)
+from helpers import (C4_CONFIG, ROOT, THUNDERNET_S8_CONFIG, TOP_K, MegviiShuffleNet,
+                     export_command, randomise_batch_norm, randomize, run_tool,
+                     write_tiny_config)
 
 
 @pytest.fixture(autouse=True)
@@ -87,10 +88,6 @@ def fpn_export(tiny_config):
     onnx_file = str(root / 'tiny.onnx')
     run_tool('tools/export_onnx.py', config, checkpoint, onnx_file)
     return config, onnx_file
-
-
-THUNDERNET_S8_CONFIG = osp.join(ROOT, 'configs', 'thundernet',
-                                'thundernet_snet146_cem-s8-80e_coco-320.py')
 
 
 @pytest.fixture(scope='session')

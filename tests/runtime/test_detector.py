@@ -1,6 +1,6 @@
 """shufflenet_det.runtime.Detector against the reference it replaces: the
 same engine fed by mmdet's own test pipeline, boxes rescaled as mmdet's
-``predict`` does. C4, FPN and ThunderNet exports, fp32 and int8, both
+``predict`` does. C4, FPN and ThunderNet (stride 16 and 8) exports, fp32 and int8, both
 engines, images of several sizes and aspect ratios."""
 import functools
 import os
@@ -12,14 +12,12 @@ import numpy as np
 import pytest
 
 from shufflenet_det.runtime import Detector, ImageError
-from helpers import ROOT, TOP_K
+from helpers import C4_CONFIG, ROOT, THUNDERNET_S8_CONFIG, TOP_K
 
 pytest.importorskip('onnxruntime')
 ENGINES = ['onnxruntime', pytest.param('openvino', marks=pytest.mark.skipif(
     find_spec('openvino') is None, reason='openvino is not installed'))]
 SIZES = [(480, 640), (300, 200), (97, 311), (128, 128)]
-C4_CONFIG = os.path.join(ROOT, 'configs', 'shufflenet_v1',
-                         'faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py')
 
 
 def reference(detector, path):
@@ -56,22 +54,29 @@ def images(tmp_path_factory):
 
 
 @pytest.fixture(scope='module')
-def exports(c4_model, thundernet_model, fpn_export, tmp_path_factory):
-    """fp32 and int8 files of the C4, FPN and ThunderNet exports; the C4 one
-    exported again with a test Resize that fits its small 160x224 input."""
+def exports(c4_model, thundernet_model, thundernet_s8_model, fpn_export,
+            tmp_path_factory):
+    """fp32 and int8 files of the C4, FPN and ThunderNet (stride 16 and 8)
+    exports; the C4 and stride-8 ones exported again with a test Resize that
+    fits their small inputs (160x224, 256x256)."""
     import torch
 
     from shufflenet_det.deploy import export_onnx
     from shufflenet_det.deploy.quantize import quantize_model
     folder = tmp_path_factory.mktemp('int8')
-    checkpoint = str(folder / 'c4.pth')
-    torch.save(dict(state_dict=c4_model[0].state_dict()), checkpoint)
-    c4_file = str(folder / 'c4_fp32.onnx')
-    export_onnx(C4_CONFIG, checkpoint, c4_file, (160, 224), dict(
-        TOP_K, **{'test_dataloader.dataset.pipeline.1.scale': (224, 160)}))
+    refit = {}
+    for name, (model, _), config, (height, width) in (
+            ('c4', c4_model, C4_CONFIG, (160, 224)),
+            ('thundernet_s8', thundernet_s8_model, THUNDERNET_S8_CONFIG, (256, 256))):
+        checkpoint = str(folder / f'{name}.pth')
+        torch.save(dict(state_dict=model.state_dict()), checkpoint)
+        refit[name] = str(folder / f'{name}_fp32.onnx')
+        export_onnx(config, checkpoint, refit[name], (height, width), dict(
+            TOP_K, **{'test_dataloader.dataset.pipeline.1.scale': (width, height)}))
     files = {}
-    for name, fp32 in (('c4', c4_file), ('fpn', fpn_export[1]),
-                       ('thundernet', thundernet_model[1])):
+    for name, fp32 in (('c4', refit['c4']), ('fpn', fpn_export[1]),
+                       ('thundernet', thundernet_model[1]),
+                       ('thundernet_s8', refit['thundernet_s8'])):
         shape = Detector(fp32).input_shape
         rng = np.random.default_rng(0)
         calibration = [rng.uniform(0, 255, (1, 3, *shape)).astype(np.float32)
@@ -84,7 +89,7 @@ def exports(c4_model, thundernet_model, fpn_export, tmp_path_factory):
 
 @pytest.mark.parametrize('engine', ENGINES)
 @pytest.mark.parametrize('precision', ['fp32', 'int8'])
-@pytest.mark.parametrize('name', ['c4', 'fpn', 'thundernet'])
+@pytest.mark.parametrize('name', ['c4', 'fpn', 'thundernet', 'thundernet_s8'])
 def test_boxes_match_mmdet_preprocessing(name, precision, engine, exports, images):
     detector = Detector(exports[name, precision], engine)
     for path, (height, width) in zip(images, SIZES):
