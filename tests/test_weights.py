@@ -1,6 +1,6 @@
-"""Loading ImageNet weights (shufflenet_det.models.pretrained): strict about
-what each module owns, silent about the other side of the C4 split, and
-checked against the metadata of converted files."""
+"""Loading ImageNet weights (shufflenet_det.weights): strict about what each
+module owns, silent about the other side of the C4 split, checked against
+the metadata of converted files, which are read and written here too."""
 import logging
 import os.path as osp
 import re
@@ -11,8 +11,8 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
-from shufflenet_det.converters import (DATA_PREPROCESSORS, convert_checkpoint,
-                                       save_converted)
+from shufflenet_det.converters import DATA_PREPROCESSORS, Converted
+from shufflenet_det.weights import convert_checkpoint, save_converted
 from helpers import (C4_CONFIGS, ROOT, c4_detector, full_backbone, log_messages,
                      write_converted)
 
@@ -230,3 +230,29 @@ def test_truncated_or_garbage_file_fails_in_init_weights_saying_what_it_is(tmp_p
         with pytest.raises(ValueError, match=f'{name} is not a loadable PyTorch '
                            f'checkpoint: it is {what}'):
             backbone.init_weights()
+
+
+# --- converted files, read and written ------------------------------------
+
+def test_not_a_checkpoint(tmp_path):
+    path = tmp_path / 'notes.pth'
+    path.write_text('hello')
+    with pytest.raises(ValueError, match='notes.pth is not a loadable PyTorch'):
+        convert_checkpoint('torchvision', str(path))
+
+
+def test_save_is_atomic_never_overwrites_and_records_metadata(tmp_path):
+    path = tmp_path / 'out.pth'
+    cfg = dict(type='MobileNetV1', widen_factor=1.0, act_cfg=dict(type='ReLU6'))
+    save_converted(Converted(cfg, {'w': torch.ones(1)}, {}), 'timm', str(path))
+    with pytest.raises(FileExistsError, match='out.pth exists'):
+        save_converted(Converted(cfg, {'w': torch.zeros(1)}, {}), 'timm', str(path))
+    checkpoint = torch.load(path, weights_only=True)
+    assert checkpoint['state_dict']['w'].item() == 1
+    assert checkpoint['meta']['shufflenet_det'] == dict(
+        source='timm', backbone=cfg, data_preprocessor=dict(
+            mean=[127.5] * 3, std=[127.5] * 3, bgr_to_rgb=True))
+    save_converted(Converted(cfg, {'w': torch.zeros(1)}, {}), 'timm', str(path),
+                   overwrite=True)
+    assert torch.load(path, weights_only=True)['state_dict']['w'].item() == 0
+    assert [p.name for p in tmp_path.iterdir()] == ['out.pth']
