@@ -10,9 +10,13 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
+from mmengine.model import initialize
+from mmengine.registry import WEIGHT_INITIALIZERS
 
 from shufflenet_det.converters import DATA_PREPROCESSORS, Converted
-from shufflenet_det.weights import convert_checkpoint, save_converted
+from shufflenet_det.models.stages import PRETRAINED_INIT
+from shufflenet_det.weights import (StrictPretrainedInit, convert_checkpoint,
+                                    save_converted)
 from helpers import (C4_CONFIGS, ROOT, c4_detector, full_backbone, log_messages,
                      write_converted)
 
@@ -106,6 +110,25 @@ def test_explicit_partial_loading(tmp_path):
     assert any('1 missing' in w for w in log_messages(backbone.init_weights))
     torch.testing.assert_close(backbone.layers[0][0].depthwise_conv.conv.weight,
                                model.layers[0][0].depthwise_conv.conv.weight)
+
+
+def test_pretrained_init_cfg_builds_the_registered_strict_loader(tmp_path):
+    """The networks reach the loader through mmengine's registry, not by
+    import; it takes mmengine's Pretrained arguments (map_location) and is
+    an initializer like mmengine's own."""
+    assert WEIGHT_INITIALIZERS.get(PRETRAINED_INIT) is StrictPretrainedInit
+    model = full_backbone(dict(type='MobileNetV1', widen_factor=0.25))
+    path = write_converted(model, 'timm', tmp_path / 'weights.pth')
+    cfg = dict(type='MobileNetV1', widen_factor=0.25)
+    backbone = MODELS.build(dict(cfg, init_cfg=dict(
+        type='Pretrained', checkpoint=path, map_location='cpu')))
+    backbone.init_weights()
+    assert backbone.pretrained_meta['source'] == 'timm'
+    for key, value in model.state_dict().items():
+        assert torch.equal(backbone.state_dict()[key], value), key
+    other = MODELS.build(cfg)
+    initialize(other, dict(type=PRETRAINED_INIT, checkpoint=path))
+    assert other.pretrained_meta == backbone.pretrained_meta
 
 
 # --- published ImageNet weights, recognised and converted in memory ---------
