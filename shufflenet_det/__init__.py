@@ -2,9 +2,11 @@
 
 Where MMDetection is installed, importing this package registers its
 backbones, C4 shared head, dataset, hooks and CPU model wrapper in
-MMDetection's registries, so ``custom_imports = dict(imports=['shufflenet_det'])``
-is all a config needs, and lets ``--resume`` load mmengine training
-checkpoints on torch >= 2.6 (see :mod:`shufflenet_det.engine.safe_globals`).
+MMDetection's registries and its strict ``Pretrained`` weight loader
+(:mod:`shufflenet_det.weights`) in mmengine's, so
+``custom_imports = dict(imports=['shufflenet_det'])`` is all a config needs,
+and lets ``--resume`` load mmengine training checkpoints on torch >= 2.6 (see
+:mod:`shufflenet_det.engine.safe_globals`).
 An mmdet that is installed but broken fails here, loudly.
 
 Where it is not (``pip install "shufflenet_det[runtime]"``), only the
@@ -16,6 +18,7 @@ from importlib.util import find_spec
 __version__ = '0.1.0'
 
 if find_spec('mmdet') is not None:
+    from . import weights  # noqa: F401  (registers the Pretrained loader)
     from .datasets import *  # noqa: F401,F403
     from .deploy.optimize import optimize_for_inference  # noqa: F401
     from .engine import *  # noqa: F401,F403

@@ -23,11 +23,12 @@ from mmengine.runner import Runner
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from shufflenet_det.converters import Converted, convert_checkpoint, save_converted
+from shufflenet_det.converters import Converted
 from shufflenet_det.engine import KeepMetricsHook
 from shufflenet_det.models.classifier import ImageNetClassifier
 from shufflenet_det.paths import resource_root
 from shufflenet_det.tools.demo import DEMO_CONFIG, demo_config, write_shapes_config
+from shufflenet_det.weights import convert_checkpoint, save_converted
 
 ROOT = resource_root()  # the checkout: configs/, tools/
 C4_CONFIG = osp.join(ROOT, 'configs', 'shufflenet_v1',

@@ -24,9 +24,9 @@ from torch import nn
 
 from shufflenet_det import fileio
 from shufflenet_det.atomic import atomic_path
-from shufflenet_det.converters import convert_checkpoint
 from shufflenet_det.fileio import (check_output_path, check_trained_fit, checkpoint_url,
                                    load_torch_file, read_config)
+from shufflenet_det.weights import convert_checkpoint
 from helpers import ROOT, randomize, tool_error
 
 TORCHVISION_V2_1X = 'https://download.pytorch.org/models/shufflenetv2_x1-5666bf0f80.pth'

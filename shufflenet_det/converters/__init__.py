@@ -1,5 +1,7 @@
-"""Checkpoint converters: one module per source, each with one public
-converter function and the input normalisation its weights expect.
+"""Checkpoint converters, state dict to state dict: one module per source,
+each with one public converter function and the input normalisation its
+weights expect. Reading and writing checkpoint files is
+:mod:`shufflenet_det.weights`'s.
 
 ``SOURCES`` lists the recognisable sources in the order they are tried on a
 checkpoint of unknown origin (``init_cfg=dict(type='Pretrained', ...)`` on a
@@ -7,13 +9,6 @@ peer's file). A new source is one module beside these - a converter that
 raises :class:`NotThisSource` on keys of another layout and returns a
 :class:`Converted`, and its ``DATA_PREPROCESSOR`` - plus one entry here.
 """
-import json
-import os
-
-import torch
-
-from ..atomic import atomic_path
-from ..models.pretrained import META_KEY, read_checkpoint
 from . import megvii, mmpretrain, snet_training, timm, torchvision
 from .common import Converted, NotThisSource, check_state_dict
 from .megvii import convert_megvii
@@ -59,12 +54,6 @@ def convert_state_dict(source, state_dict, name='checkpoint', **architecture):
     return converted
 
 
-def convert_checkpoint(source, src, **architecture):
-    """:func:`convert_state_dict` of checkpoint ``src`` (a file, URL or
-    model-zoo name, read weights-only)."""
-    return convert_state_dict(source, read_checkpoint(src)[0], src, **architecture)
-
-
 def recognise_source(state_dict, name='checkpoint'):
     """(source, :class:`Converted`) of the first of ``SOURCES`` whose layout
     ``state_dict`` has, converted and checked; None if none has it."""
@@ -79,31 +68,8 @@ def recognise_source(state_dict, name='checkpoint'):
     return None
 
 
-def converted_meta(converted, source):
-    """The metadata a converted file records (``meta['shufflenet_det']``:
-    source, backbone config, input normalisation), as plain dicts, which a
-    weights-only load reads (ConfigDicts it does not)."""
-    return json.loads(json.dumps({META_KEY: dict(
-        source=source, backbone=converted.backbone_cfg,
-        data_preprocessor=DATA_PREPROCESSORS[source])}))
-
-
-def save_converted(converted, source, path, overwrite=False):
-    """Write ``converted`` with :func:`converted_meta`, atomically (a
-    partial file is never left at ``path``), refusing to replace an existing
-    file unless ``overwrite``."""
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(f'{path} exists; pass overwrite=True (--overwrite) '
-                              'to replace it')
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with atomic_path(path) as partial:
-        torch.save(dict(state_dict=converted.state_dict,
-                        meta=converted_meta(converted, source)), partial)
-
-
 __all__ = [
     'CONVERTERS', 'Converted', 'DATA_PREPROCESSORS', 'NotThisSource', 'SOURCES',
-    'check_state_dict', 'convert_checkpoint', 'convert_megvii', 'convert_mmpretrain',
-    'convert_state_dict', 'convert_thundernet', 'convert_timm', 'convert_torchvision',
-    'converted_meta', 'recognise_source', 'save_converted'
+    'check_state_dict', 'convert_megvii', 'convert_mmpretrain', 'convert_state_dict',
+    'convert_thundernet', 'convert_timm', 'convert_torchvision', 'recognise_source'
 ]

@@ -5,6 +5,7 @@ from mmcv.ops import RoIAlign, RoIPool
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ..models.backbones.shufflenet_v1 import ShuffleUnit
 from ..models.layers import channel_shuffle
 from ..ops import SeparableRoIAlign
 
@@ -101,7 +102,6 @@ def densify_grouped_convs(model: nn.Module, fold_shuffle: bool = True) -> nn.Mod
     channel shuffle of each ShuffleNet v1 unit goes into the columns of the
     dense conv after it, and is gone from the graph. Changes ``model`` in
     place, eval mode, and returns it."""
-    from ..models.backbones.shufflenet_v1 import ShuffleUnit
     model.eval()
     for unit in model.modules():
         if fold_shuffle and isinstance(unit, ShuffleUnit) and unit.groups > 1:

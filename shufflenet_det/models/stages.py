@@ -5,11 +5,11 @@ from typing import List
 
 import torch
 from mmengine.model import BaseModule
+from mmengine.registry import WEIGHT_INITIALIZERS
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
-from .pretrained import load_pretrained
 from .utils import check_choice
 
 # Non-reentrant recomputation where this torch has the choice (>= 1.11).
@@ -21,6 +21,9 @@ DEFAULT_INIT_CFG = [
     dict(type='Kaiming', layer='Conv2d'),
     dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm']),
 ]
+# Weight initializer of the strict ``Pretrained`` load, registered by
+# shufflenet_det.weights (imported with the package).
+PRETRAINED_INIT = 'ShuffleNetDetPretrained'
 
 
 class StagedModule(BaseModule):
@@ -41,8 +44,9 @@ class StagedModule(BaseModule):
         with_cp (bool): Recompute each unit in the backward pass.
         init_cfg (dict | list[dict], optional): mmengine initialisation;
             defaults to Kaiming convs and unit BN weights. ``Pretrained``
-            loads strictly (:func:`load_pretrained`); add ``strict=False``
-            to load what fits.
+            loads strictly (:func:`shufflenet_det.weights.load_pretrained`)
+            and keeps the checkpoint's metadata in ``pretrained_meta``; add
+            ``strict=False`` to load what fits.
     """
 
     layers: nn.ModuleList
@@ -60,9 +64,7 @@ class StagedModule(BaseModule):
     def init_weights(self):
         init_cfg = self.init_cfg
         if isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained':
-            args = {k: v for k, v in init_cfg.items()
-                    if k not in ('type', 'map_location')}
-            self.pretrained_meta = load_pretrained(self, **args)
+            WEIGHT_INITIALIZERS.build(dict(init_cfg, type=PRETRAINED_INIT))(self)
             self._is_init = True
         else:
             super().init_weights()

@@ -9,9 +9,9 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
-from shufflenet_det.converters import convert_checkpoint, save_converted
 from shufflenet_det.converters.megvii import (megvii_shuffle_source,
                                               paper_shuffle_source, shuffle_relabelling)
+from shufflenet_det.weights import convert_checkpoint, save_converted
 from helpers import (INPUTS, ROOT, MegviiShuffleNet, assert_close, forward_ours,
                      ours_after_conversion, randomize)
 

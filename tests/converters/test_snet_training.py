@@ -8,7 +8,7 @@ import pytest
 import torch
 from mmdet.registry import MODELS
 
-from shufflenet_det.converters import convert_checkpoint, save_converted
+from shufflenet_det.weights import convert_checkpoint, save_converted
 from helpers import (INPUTS, ROOT, ThunderNetSNet, assert_close, forward_ours,
                      ours_after_conversion, randomize)
 

@@ -1,7 +1,8 @@
-"""ImageNet weights for the backbones and the C4 ``StageHead``, loaded
-strictly: every tensor a module owns comes from the checkpoint, or loading
-fails naming what is missing and why; keys of stages the module does not own
-(the other side of the C4 split) are skipped without a word.
+"""ImageNet weights for the backbones and the C4 ``StageHead``: read,
+recognised, checked and loaded strictly. Every tensor a module owns comes
+from the checkpoint, or loading fails naming what is missing and why; keys of
+stages the module does not own (the other side of the C4 split) are skipped
+without a word.
 
 Converted checkpoints (``tools/convert_weights.py``) describe themselves in
 ``meta['shufflenet_det']``: the source and backbone arguments of the weights,
@@ -10,16 +11,36 @@ normalisation, checked by ``PretrainedInputCheckHook`` before training. A
 checkpoint as its authors published it (torchvision, mmpretrain, Megvii,
 timm; by file, URL or model-zoo name) is recognised from its keys and
 converted in memory into exactly that file's tensors and metadata.
+
+The networks do not import this module: their ``init_cfg=dict(type=
+'Pretrained', ...)`` builds :class:`StrictPretrainedInit` from mmengine's
+weight-initializer registry, where importing ``shufflenet_det`` puts it.
 """
 import inspect
+import json
+import os
 from collections import OrderedDict
 
+import torch
 from mmdet.registry import MODELS
 from mmengine.logging import print_log
+from mmengine.registry import WEIGHT_INITIALIZERS
 
-from ..fileio import load_torch_file, misfit, state_dict_of
+from .atomic import atomic_path
+from .converters import (CONVERTERS, DATA_PREPROCESSORS, convert_state_dict,
+                         recognise_source)
+from .fileio import load_torch_file, misfit, state_dict_of
+from .models.stages import PRETRAINED_INIT
 
 META_KEY = 'shufflenet_det'
+# The likely causes (shufflenet_det.fileio.misfit) named when ImageNet
+# weights do not fit.
+PRETRAINED_CAUSES = (
+    "its keys start with {prefix!r}: set prefix={prefix!r} in init_cfg",
+    'it holds another architecture (width, groups or variant); use weights of '
+    'this one',
+    'none of its keys is in this project\'s layout or in that of a recognised '
+    f'source ({", ".join(CONVERTERS)})')
 
 
 def read_checkpoint(name):
@@ -32,6 +53,34 @@ def read_checkpoint(name):
     meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
     meta = meta.get(META_KEY, {}) if isinstance(meta, dict) else {}
     return OrderedDict(state_dict_of(checkpoint, name)), meta
+
+
+def convert_checkpoint(source, src, **architecture):
+    """:func:`shufflenet_det.converters.convert_state_dict` of checkpoint
+    ``src`` (a file, URL or model-zoo name, read weights-only)."""
+    return convert_state_dict(source, read_checkpoint(src)[0], src, **architecture)
+
+
+def converted_meta(converted, source):
+    """The metadata a converted file records (``meta['shufflenet_det']``:
+    source, backbone config, input normalisation), as plain dicts, which a
+    weights-only load reads (ConfigDicts it does not)."""
+    return json.loads(json.dumps({META_KEY: dict(
+        source=source, backbone=converted.backbone_cfg,
+        data_preprocessor=DATA_PREPROCESSORS[source])}))
+
+
+def save_converted(converted, source, path, overwrite=False):
+    """Write ``converted`` with :func:`converted_meta`, atomically (a
+    partial file is never left at ``path``), refusing to replace an existing
+    file unless ``overwrite``."""
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f'{path} exists; pass overwrite=True (--overwrite) '
+                              'to replace it')
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with atomic_path(path) as partial:
+        torch.save(dict(state_dict=converted.state_dict,
+                        meta=converted_meta(converted, source)), partial)
 
 
 def architecture_differences(architecture, backbone_cfg):
@@ -49,24 +98,12 @@ def architecture_differences(architecture, backbone_cfg):
             if name != 'type' and expected.get(name) != value]
 
 
-def _causes():
-    """The likely causes (:func:`shufflenet_det.fileio.misfit`) named when
-    ImageNet weights do not fit."""
-    from ..converters import CONVERTERS
-    return ("its keys start with {prefix!r}: set prefix={prefix!r} in init_cfg",
-            'it holds another architecture (width, groups or variant); use '
-            'weights of this one',
-            'none of its keys is in this project\'s layout or in that of a '
-            f'recognised source ({", ".join(CONVERTERS)})')
-
-
 def recognise(state_dict, name='checkpoint'):
     """(source, metadata, state dict) of ImageNet weights in a peer's layout,
     converted in memory exactly as ``tools/convert_weights.py`` converts
     them (the metadata is what the converted file would record); None if no
     recognisable source (``shufflenet_det.converters.CONVERTERS``) has these
     keys."""
-    from ..converters import converted_meta, recognise_source  # they build models
     found = recognise_source(state_dict, name)
     if found is None:
         return None
@@ -114,7 +151,7 @@ def load_pretrained(module, checkpoint, prefix=None, strict=True):
                 f'{checkpoint} {made}, which is not this {name}: '
                 f'{"; ".join(differences)}. Set these arguments in the backbone '
                 '(and shared head) config, or use weights of this architecture')
-    message = misfit(own, state_dict, checkpoint, name, _causes())
+    message = misfit(own, state_dict, checkpoint, name, PRETRAINED_CAUSES)
     if message:
         if strict:
             raise ValueError(message + '. (strict=False in init_cfg loads what '
@@ -131,3 +168,24 @@ def load_pretrained(module, checkpoint, prefix=None, strict=True):
               f'{sum(k in loaded for k in counted)} of {len(counted)} tensors',
               logger='current')
     return meta
+
+
+@WEIGHT_INITIALIZERS.register_module(name=PRETRAINED_INIT)
+class StrictPretrainedInit:
+    """mmengine weight initializer: :func:`load_pretrained` into the module
+    it is called on, its metadata kept in ``module.pretrained_meta``.
+
+    Args:
+        checkpoint, prefix, strict: As :func:`load_pretrained`.
+        map_location: Taken, as mmengine's ``Pretrained`` takes it; the
+            weights are read on the CPU.
+    """
+
+    def __init__(self, checkpoint, prefix=None, strict=True, map_location='cpu'):
+        self.checkpoint = checkpoint
+        self.prefix = prefix
+        self.strict = strict
+
+    def __call__(self, module):
+        module.pretrained_meta = load_pretrained(module, self.checkpoint,
+                                                 self.prefix, self.strict)

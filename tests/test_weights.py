@@ -1,6 +1,6 @@
-"""Loading ImageNet weights (shufflenet_det.models.pretrained): strict about
-what each module owns, silent about the other side of the C4 split, and
-checked against the metadata of converted files."""
+"""Loading ImageNet weights (shufflenet_det.weights): strict about what each
+module owns, silent about the other side of the C4 split, checked against
+the metadata of converted files, which are read and written here too."""
 import logging
 import os.path as osp
 import re
@@ -10,9 +10,13 @@ import torch
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
+from mmengine.model import initialize
+from mmengine.registry import WEIGHT_INITIALIZERS
 
-from shufflenet_det.converters import (DATA_PREPROCESSORS, convert_checkpoint,
-                                       save_converted)
+from shufflenet_det.converters import DATA_PREPROCESSORS, Converted
+from shufflenet_det.models.stages import PRETRAINED_INIT
+from shufflenet_det.weights import (StrictPretrainedInit, convert_checkpoint,
+                                    save_converted)
 from helpers import (C4_CONFIGS, ROOT, c4_detector, full_backbone, log_messages,
                      write_converted)
 
@@ -106,6 +110,25 @@ def test_explicit_partial_loading(tmp_path):
     assert any('1 missing' in w for w in log_messages(backbone.init_weights))
     torch.testing.assert_close(backbone.layers[0][0].depthwise_conv.conv.weight,
                                model.layers[0][0].depthwise_conv.conv.weight)
+
+
+def test_pretrained_init_cfg_builds_the_registered_strict_loader(tmp_path):
+    """The networks reach the loader through mmengine's registry, not by
+    import; it takes mmengine's Pretrained arguments (map_location) and is
+    an initializer like mmengine's own."""
+    assert WEIGHT_INITIALIZERS.get(PRETRAINED_INIT) is StrictPretrainedInit
+    model = full_backbone(dict(type='MobileNetV1', widen_factor=0.25))
+    path = write_converted(model, 'timm', tmp_path / 'weights.pth')
+    cfg = dict(type='MobileNetV1', widen_factor=0.25)
+    backbone = MODELS.build(dict(cfg, init_cfg=dict(
+        type='Pretrained', checkpoint=path, map_location='cpu')))
+    backbone.init_weights()
+    assert backbone.pretrained_meta['source'] == 'timm'
+    for key, value in model.state_dict().items():
+        assert torch.equal(backbone.state_dict()[key], value), key
+    other = MODELS.build(cfg)
+    initialize(other, dict(type=PRETRAINED_INIT, checkpoint=path))
+    assert other.pretrained_meta == backbone.pretrained_meta
 
 
 # --- published ImageNet weights, recognised and converted in memory ---------
@@ -230,3 +253,29 @@ def test_truncated_or_garbage_file_fails_in_init_weights_saying_what_it_is(tmp_p
         with pytest.raises(ValueError, match=f'{name} is not a loadable PyTorch '
                            f'checkpoint: it is {what}'):
             backbone.init_weights()
+
+
+# --- converted files, read and written ------------------------------------
+
+def test_not_a_checkpoint(tmp_path):
+    path = tmp_path / 'notes.pth'
+    path.write_text('hello')
+    with pytest.raises(ValueError, match='notes.pth is not a loadable PyTorch'):
+        convert_checkpoint('torchvision', str(path))
+
+
+def test_save_is_atomic_never_overwrites_and_records_metadata(tmp_path):
+    path = tmp_path / 'out.pth'
+    cfg = dict(type='MobileNetV1', widen_factor=1.0, act_cfg=dict(type='ReLU6'))
+    save_converted(Converted(cfg, {'w': torch.ones(1)}, {}), 'timm', str(path))
+    with pytest.raises(FileExistsError, match='out.pth exists'):
+        save_converted(Converted(cfg, {'w': torch.zeros(1)}, {}), 'timm', str(path))
+    checkpoint = torch.load(path, weights_only=True)
+    assert checkpoint['state_dict']['w'].item() == 1
+    assert checkpoint['meta']['shufflenet_det'] == dict(
+        source='timm', backbone=cfg, data_preprocessor=dict(
+            mean=[127.5] * 3, std=[127.5] * 3, bgr_to_rgb=True))
+    save_converted(Converted(cfg, {'w': torch.zeros(1)}, {}), 'timm', str(path),
+                   overwrite=True)
+    assert torch.load(path, weights_only=True)['state_dict']['w'].item() == 0
+    assert [p.name for p in tmp_path.iterdir()] == ['out.pth']
