@@ -1,7 +1,9 @@
 # The small-object ThunderNet SNet146 (thundernet_snet146_cem-s8-80e_coco-320.py)
 # at a larger input, 512x512 (not in the paper): each object covers 1.6x the
 # cells of the 320 input on the same stride-8 map, at 2.6x the pixels.
-# Multi-scale training at the 320 config's 240 / 360 / 480 scales x 1.6.
+# Multi-scale training at the 320 config's 240 / 360 / 480 scales x 1.6; the
+# pipelines are repeated whole (an mmengine config cannot edit one step of an
+# inherited list).
 _base_ = './thundernet_snet146_cem-s8-80e_coco-320.py'
 
 fill_bgr = [103.53, 116.28, 123.675]
