@@ -277,39 +277,31 @@ def detector_stage_latency(detectors, repeats=5, warmup=1):
     lists of ms per stage and in ``total``, and the number of proposals the
     RoI head got.
     """
-    times = {name: dict(total=[]) if callable(entry) else
-             dict(backbone=[], rpn=[], roi_head=[], total=[])
-             for name, entry in detectors.items()}
     counts = {}
-    with torch.inference_mode():
-        for round_ in range(warmup + repeats):
-            for name, entry in detectors.items():
-                if callable(entry):
-                    start = clock()
-                    entry()
-                    if round_ >= warmup:
-                        times[name]['total'].append(1000 * (clock() - start))
-                    continue
-                model, data = entry
-                inputs, samples = data['inputs'], data['data_samples']
-                start = clock(inputs.is_cuda)
-                features = model.extract_feat(inputs)
-                after_backbone = clock(inputs.is_cuda)
-                rpn_outs, features = rpn_forward(model, features)
-                proposals = model.rpn_head.predict_by_feat(
-                    *rpn_outs, batch_img_metas=[s.metainfo for s in samples],
-                    rescale=False)
-                after_rpn = clock(inputs.is_cuda)
-                model.roi_head.predict(features, proposals, samples, rescale=True)
-                end = clock(inputs.is_cuda)
-                counts[name] = len(proposals[0])
-                if round_ >= warmup:
-                    for stage, seconds in (('backbone', after_backbone - start),
-                                           ('rpn', after_rpn - after_backbone),
-                                           ('roi_head', end - after_rpn),
-                                           ('total', end - start)):
-                        times[name][stage].append(1000 * seconds)
-    return times, counts
+
+    def staged(name, model, data):
+        inputs, samples = data['inputs'], data['data_samples']
+        cuda = inputs.is_cuda
+
+        def call():
+            start = clock(cuda)
+            features = model.extract_feat(inputs)
+            after_backbone = clock(cuda)
+            rpn_outs, features = rpn_forward(model, features)
+            proposals = model.rpn_head.predict_by_feat(
+                *rpn_outs, batch_img_metas=[s.metainfo for s in samples],
+                rescale=False)
+            after_rpn = clock(cuda)
+            model.roi_head.predict(features, proposals, samples, rescale=True)
+            counts[name] = len(proposals[0])
+            return StageSeconds(backbone=after_backbone - start,
+                                rpn=after_rpn - after_backbone,
+                                roi_head=clock(cuda) - after_rpn)
+        return call
+
+    calls = {name: entry if callable(entry) else staged(name, *entry)
+             for name, entry in detectors.items()}
+    return latency_rounds(calls, repeats, warmup), counts
 
 
 def missing_engines(engines):
