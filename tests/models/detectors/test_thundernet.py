@@ -56,6 +56,19 @@ def test_rcnn_loss_trains_the_rpn_feature_through_the_sam(model_cfg):
     assert model.sam.conv.weight.grad.abs().sum() > 0
 
 
+def test_a_detached_sam_leaves_the_rpn_feature_to_the_rpn_loss(model_cfg):
+    model_cfg.sam.detach_rpn_feature = True
+    model = MODELS.build(model_cfg).train()
+    losses = model(**batch(model, training=True), mode='loss')
+    losses['loss_cls'].backward()
+    assert model.rpn_head.rpn_conv[1].conv.weight.grad is None
+    assert model.sam.conv.weight.grad.abs().sum() > 0
+    model.zero_grad()
+    losses = model(**batch(model, training=True), mode='loss')
+    sum(losses['loss_rpn_cls']).backward()
+    assert model.rpn_head.rpn_conv[1].conv.weight.grad.abs().sum() > 0
+
+
 def test_tensor_mode_runs(model_cfg):
     model = MODELS.build(model_cfg).eval()
     with torch.no_grad():
