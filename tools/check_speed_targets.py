@@ -8,6 +8,8 @@ import argparse
 import json
 import sys
 
+from shufflenet_det.tools.benchmark_detector import label
+
 # Backbones at 480x640: (model, how it runs, reference, at most). 'best
 # engine': its fastest fp32 entry anywhere; references: the fastest MobileNet
 # v1 anywhere, or in PyTorch (the targets of the PyTorch fast path), or one
@@ -112,12 +114,6 @@ def check_backbones(results):
             reference += f' ({reference_result["runs_as"]})'
         missed |= verdict(f'- {found} / {reference}', result, reference_result, target)
     return missed
-
-
-def label(config):
-    """A detector's name: its config's file name, or torchvision's builder."""
-    return config.split(':', 1)[1] if ':' in config else \
-        config.rsplit('/', 1)[-1][:-len('.py')]
 
 
 def has_int8_target(config):
