@@ -70,10 +70,15 @@ def demo_config(work_dir, config=DEMO_CONFIG, max_iters=None, cfg_options=None):
     cfg = read_config(path)
     cfg.work_dir = work_dir
     if max_iters is not None:
+        schedule_end = cfg.train_cfg.max_iters
         cfg.train_cfg.update(max_iters=max_iters, val_interval=max_iters)
         cfg.default_hooks.checkpoint.interval = max_iters
         for scheduler in cfg.param_scheduler:
-            scheduler.end = min(scheduler.end, max_iters)
+            # The decay that runs to the schedule's end follows the new end,
+            # shorter or longer (else a longer run idles at its last rate);
+            # the warm-up is only cut.
+            scheduler.end = (max_iters if scheduler.end >= schedule_end
+                             else min(scheduler.end, max_iters))
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     return cfg
@@ -190,7 +195,9 @@ def main():
     parser.add_argument('--work-dir', default='work_dirs/demo',
                         help='dataset, logs, checkpoint and PNG go here')
     parser.add_argument('--config', default=DEMO_CONFIG, help='detector config')
-    parser.add_argument('--max-iters', type=int, help='shorter or longer training')
+    parser.add_argument('--max-iters', type=int,
+                        help='shorter or longer training; the learning-rate '
+                        'decay ends with it')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the dataset and the training')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,

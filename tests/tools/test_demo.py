@@ -12,7 +12,7 @@ import pytest
 
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.tools.demo import demo_config
-from helpers import TOP_K, match_rate, run_training, runner_config, tool_error
+from helpers import ROOT, TOP_K, match_rate, run_training, runner_config, tool_error
 
 
 @pytest.fixture(scope='module')
@@ -138,6 +138,16 @@ def test_demo_int8_detections_agree_with_fp32(demo_run, tmp_path):
     broken = str(tmp_path / 'black.onnx')
     quantize_model(fp32_file, broken, [np.zeros((1, 3, 64, 64), np.float32)])
     assert int8_agreement(broken, fp32_file, images) < 0.9
+
+
+@pytest.mark.parametrize(
+    'max_iters,ends', [(1600, [100, 1600]), (400, [100, 400]), (50, [50, 50])])
+def test_max_iters_moves_the_decay_to_the_new_end(tmp_path, max_iters, ends):
+    config = osp.join(ROOT, 'configs', 'demo',
+                      'thundernet_snet146_cem-s8_shapes-small.py')
+    cfg = demo_config(str(tmp_path), config, max_iters=max_iters)
+    assert [s.end for s in cfg.param_scheduler] == ends
+    assert cfg.train_cfg.max_iters == cfg.default_hooks.checkpoint.interval == max_iters
 
 
 def test_demo_refuses_bad_arguments_before_generating_data(tmp_path):
