@@ -95,8 +95,16 @@ def load_coco_boxes(ann_file):
                                '(no "images")')
     annotations = [a for a in data.get('annotations') or []
                    if len(a.get('bbox') or ()) == 4 and not a.get('iscrowd')]
-    sizes = {image['id']: (image['width'], image['height'])
-             for image in data['images']}
+    sizes = {}
+    for image in data['images']:
+        size = tuple(image.get(key) if isinstance(image, dict) else None
+                     for key in ('width', 'height'))
+        if not all(isinstance(side, (int, float)) and side > 0 for side in size):
+            found = {key: image.get(key) for key in ('id', 'width', 'height')} \
+                if isinstance(image, dict) else image
+            raise AnchorCheckError(f'{ann_file}: image {found} has no positive width '
+                                   'and height; allowed: images with both (pixels)')
+        sizes[image.get('id')] = size
     try:
         image_wh = np.array([sizes[a['image_id']] for a in annotations], float)
     except KeyError as e:

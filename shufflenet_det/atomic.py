@@ -38,3 +38,20 @@ def write_bytes_atomically(path: str, data: bytes):
 
 def write_text_atomically(path: str, text: str):
     write_bytes_atomically(path, text.encode())
+
+
+def check_writable_folder(folder: str, what: str):
+    """A one-line ValueError, before any work, where files cannot be made in
+    ``folder`` (created if missing): a file stands in its path, or the
+    nearest existing folder is not writable. ``what`` names it (e.g.
+    '--out-dir')."""
+    existing = osp.abspath(folder or '.')
+    while not osp.exists(existing):
+        existing = osp.dirname(existing)
+    if not osp.isdir(existing):
+        raise ValueError(f'{what} {folder}: {existing} is a file, not a folder; '
+                         'allowed: a folder path (made if missing)')
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f'{what} {folder}: {existing} is not writable '
+                         '(permission denied or a read-only file system); '
+                         'allowed: a folder you can write')

@@ -26,7 +26,7 @@ import torch
 from mmengine.dist import barrier, get_dist_info
 from mmengine.fileio import LocalBackend, register_backend
 
-from .atomic import atomic_path
+from .atomic import atomic_path, check_writable_folder
 
 # Seconds a download may wait for the server before it fails.
 DOWNLOAD_TIMEOUT_S = 60
@@ -56,11 +56,13 @@ class AtomicLocalBackend(LocalBackend):
 
 
 def check_output_path(out, *inputs):
-    """Refuse, before any work, an output path that is a folder or one of
-    the ``inputs`` (which writing it would replace): a one-line ValueError."""
+    """Refuse, before any work, an output path that is a folder, one of
+    the ``inputs`` (which writing it would replace), or in a folder that
+    cannot be made or written: a one-line ValueError."""
     if osp.isdir(out):
         raise ValueError(f'output {out} is a folder; allowed: the path of a file '
                          'to write')
+    check_writable_folder(osp.dirname(out), f'output {out}: folder')
     for path in inputs:
         if osp.abspath(out) == osp.abspath(path) or (
                 osp.exists(out) and osp.exists(path) and osp.samefile(out, path)):

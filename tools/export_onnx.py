@@ -6,8 +6,7 @@ pipeline and zero-padded at the bottom/right; outputs `dets` [1, N, 5]
 Run it with shufflenet_det.deploy.OnnxDetector."""
 import argparse
 
-from mmengine.config import DictAction
-
+from shufflenet_det.config_options import add_config_options
 from shufflenet_det.deploy import export_onnx
 
 
@@ -22,8 +21,7 @@ def main():
     parser.add_argument('--allow-partial', action='store_true',
                         help='load a checkpoint that does not fit the model '
                         '(what fits; the rest random) instead of refusing it')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_config_options(parser)
     args = parser.parse_args()
     try:
         shape = export_onnx(args.config, args.checkpoint, args.out, args.shape,

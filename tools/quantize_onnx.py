@@ -2,12 +2,18 @@
 images of the config's own dataset (train or val split) put through its test
 pipeline and zero-padded as the exported graph takes them. The int8 file has
 the same input, outputs and metadata, so shufflenet_det.deploy.OnnxDetector and
-openvino_model run it as they run the fp32 one."""
+openvino_model run it as they run the fp32 one.
+
+The int8 file is checked before it is written: its detections on the probe
+stored by the exporter must agree with the fp32 ones in ONNX Runtime (else
+nothing is written, exit 2); where OpenVINO is installed, the file is also
+loaded there, with the runtime's own self-check, and the result printed."""
 import argparse
+from importlib.util import find_spec
 
-from mmengine.config import DictAction
-
+from shufflenet_det.config_options import add_config_options
 from shufflenet_det.deploy.quantize import QUANTIZERS, SPLITS, quantize_detector
+from shufflenet_det.runtime import Detector, SelfCheckError
 
 
 def main():
@@ -22,16 +28,25 @@ def main():
     parser.add_argument('--quantizer', default='onnxruntime', choices=QUANTIZERS,
                         help="ONNX Runtime's quantize_static or NNCF's quantize "
                         '(both write QDQ ONNX; default: onnxruntime)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_config_options(parser)
     args = parser.parse_args()
     try:
-        quantize_detector(args.config, args.model, args.out, args.calib_images,
-                          args.calib_split, args.quantizer, args.cfg_options)
-    except ValueError as error:  # bad files, splits, counts
+        agreement = quantize_detector(args.config, args.model, args.out,
+                                      args.calib_images, args.calib_split,
+                                      args.quantizer, args.cfg_options)
+    except (ValueError, SelfCheckError) as error:  # bad files, splits, counts;
+        # an int8 file that disagrees with the fp32 one
         parser.exit(2, f'{parser.prog}: error: {error}\n')
     print(f'{args.out}: int8 ({args.quantizer}), calibrated on {args.calib_images} '
-          f'{args.calib_split} images')
+          f'{args.calib_split} images; agreement with the fp32 detections in ONNX '
+          f'Runtime {agreement:.2f}')
+    if find_spec('openvino') is not None:
+        try:
+            detector = Detector(args.out, 'openvino')
+            print(f'{args.out}: agreement in OpenVINO on this CPU '
+                  f'{detector.agreement:.2f}')
+        except SelfCheckError as error:
+            print(f'warning: {error}')
 
 
 if __name__ == '__main__':

@@ -4,13 +4,14 @@ import argparse
 import os
 
 from mmdet.evaluation import DumpDetResults
-from mmengine.config import DictAction
 from mmengine.fileio import dump
 
 from shufflenet_det.atomic import atomic_path
+from shufflenet_det.config_options import add_config_options
 from shufflenet_det.engine import CheckpointError, shutdown_distributed
 from shufflenet_det.fileio import check_output_path, read_trained_checkpoint
-from shufflenet_det.tools.runner import apply_test_options, build_runner, load_config
+from shufflenet_det.tools.runner import (apply_test_options, build_runner,
+                                         check_annotation_files, load_config)
 
 
 class AtomicDumpDetResults(DumpDetResults):
@@ -35,8 +36,7 @@ def parse_args():
                         '(relative to the work dir)')
     parser.add_argument('--wait-time', type=float, default=2,
                         help='seconds each shown image stays')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_config_options(parser)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--tta', action='store_true',
@@ -65,6 +65,7 @@ def main():
             check_output_path(args.out, args.checkpoint)
         apply_test_options(cfg, args.checkpoint, args.show, args.show_dir,
                            args.wait_time, args.tta, args.allow_partial)
+        check_annotation_files(cfg, ('test', ))
     except (ValueError, FileNotFoundError) as error:
         parser.exit(2, f'{parser.prog}: error: {error}\n')
     if args.fast:

@@ -2,10 +2,10 @@
 import argparse
 import os
 
-from mmengine.config import DictAction
-
+from shufflenet_det.config_options import add_config_options
 from shufflenet_det.engine import CheckpointError, shutdown_distributed
-from shufflenet_det.tools.runner import apply_train_options, build_runner, load_config
+from shufflenet_det.tools.runner import (apply_train_options, build_runner,
+                                         check_annotation_files, load_config)
 
 
 def parse_args():
@@ -23,8 +23,7 @@ def parse_args():
     parser.add_argument('--allow-partial', action='store_true',
                         help='load_from a checkpoint that does not fit the model '
                         '(what fits) instead of refusing it')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_config_options(parser)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -40,6 +39,7 @@ def main():
                           args.launcher)
         apply_train_options(cfg, args.amp, args.auto_scale_lr, args.resume,
                             args.allow_partial)
+        check_annotation_files(cfg, ('train', 'val'))
     except ValueError as error:
         parser.exit(2, f'{parser.prog}: error: {error}\n')
     try:

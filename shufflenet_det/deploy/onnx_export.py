@@ -13,9 +13,12 @@ without plugins.
 """
 import copy
 import io
+import itertools
 import warnings
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
+import cv2
+import numpy as np
 import torch
 import torchvision
 from mmcv.ops import RoIAlign
@@ -29,13 +32,19 @@ from mmdet.utils import get_test_pipeline_cfg
 from torch import Tensor, nn
 
 from ..atomic import atomic_path
+from ..config_options import merge_options
 from ..fileio import (check_output_path, check_trained_fit, read_config,
                       read_trained_checkpoint)
 from ..models import LightRPNHead, PSRoIExtractor, input_normalization, rpn_forward
 from ..ops import nms_first_k
-from ..runtime.model_file import CLASSES_KEY, INPUT_NAME, OUTPUT_NAMES, PIPELINE_KEY
+from ..runtime.model_file import (CLASSES_KEY, INPUT_NAME, OUTPUT_NAMES, PIPELINE_KEY,
+                                  PROBE_KEY)
+from ..runtime.preprocess import Preprocess
+from ..runtime.self_check import TOLERANCES, Probe, agreement
 
 OPSET = 17  # RoiAlign's half_pixel mode needs >= 16
+PROBE_SIDE = 512  # the probe image's longest side, at most
+PROBE_IMAGES = 4  # test images the exporter picks the probe from
 
 
 class ExportableTwoStageDetector(nn.Module):
@@ -95,6 +104,7 @@ class ExportableTwoStageDetector(nn.Module):
         self.num_levels = len(anchors)
         for level, priors in enumerate(anchors):  # constants of the graph
             self.register_buffer(f'anchors_{level}', priors)
+        self.eval()  # and so after torch.onnx.export, which restores the mode
 
     def anchors(self):
         return [getattr(self, f'anchors_{level}') for level in range(self.num_levels)]
@@ -317,27 +327,136 @@ def export_module(module: nn.Module, example: Tensor, out: str,
                           dynamic_axes=dynamic_axes)
 
 
-def export_detector(model: TwoStageDetector, shape: Tuple[int, int], out: str):
+def export_detector(model: TwoStageDetector, shape: Tuple[int, int], out,
+                    probe_images: Sequence[np.ndarray] = ()):
     """Write :class:`ExportableTwoStageDetector` of ``model`` for inputs of
-    ``shape`` (H, W) to ``out``."""
-    export_module(ExportableTwoStageDetector(model, shape),
-                  torch.rand(1, 3, *shape) * 255, out, list(OUTPUT_NAMES),
-                  {name: {1: 'num_dets'} for name in OUTPUT_NAMES})
+    ``shape`` (H, W) to ``out`` (a path, written atomically, or a binary
+    file), with a probe for the runtime's self-check in its metadata
+    (:func:`detector_probe` of ``probe_images``)."""
+    import onnx
+    exportable = ExportableTwoStageDetector(model, shape)
+    buffer = io.BytesIO()
+    export_module(exportable, torch.rand(1, 3, *shape) * 255, buffer,
+                  list(OUTPUT_NAMES), {name: {1: 'num_dets'} for name in OUTPUT_NAMES})
+    graph = onnx.load_from_string(buffer.getvalue())
+    graph.metadata_props.add(
+        key=PROBE_KEY, value=detector_probe(exportable, probe_images).encode())
+    if isinstance(out, str):
+        with atomic_path(out) as partial:
+            onnx.save(graph, partial)
+    else:
+        out.write(graph.SerializeToString())
+    return graph
+
+
+def synthetic_image(shape: Tuple[int, int]) -> np.ndarray:
+    """A deterministic image of smooth colour blobs, ``shape`` (H, W)."""
+    coarse = np.random.default_rng(0).integers(0, 256, (6, 8, 3), np.uint8)
+    return cv2.resize(coarse, shape[::-1], interpolation=cv2.INTER_CUBIC)
+
+
+def detector_probe(exportable: ExportableTwoStageDetector,
+                   images: Sequence[np.ndarray] = ()) -> Probe:
+    """The probe a runtime checks an engine with: of ``images`` (HxWx3 uint8
+    BGR as the graph takes them, top-left; default: :func:`synthetic_image`)
+    the one with the most detections, shrunk to at most PROBE_SIDE a side
+    (the file stays small), the fp32 detections on it, and their stability
+    (:class:`~shufflenet_det.runtime.self_check.Probe`)."""
+    height, width = exportable.input_shape
+
+    def detect(image):
+        batch = Probe(image, None, None).batch((height, width))
+        with torch.no_grad():
+            dets, labels = exportable(torch.from_numpy(batch))
+        return dets[0].numpy(), labels[0].numpy()
+
+    probes = []
+    for image in list(images) or [synthetic_image((height, width))]:
+        scale = PROBE_SIDE / max(image.shape[:2])
+        if scale < 1:
+            image = cv2.resize(image, None, fx=scale, fy=scale,
+                               interpolation=cv2.INTER_AREA)
+        probes.append(Probe(np.ascontiguousarray(image[:height, :width]),
+                            *detect(image[:height, :width])))
+    probe = max(probes, key=lambda probe: (probe.dets[:, 4] >= 0.3).sum())
+    probe.stability = agreement((probe.dets, probe.labels),
+                                detect(probe.noisy_image()),
+                                TOLERANCES['reduced'][0])
+    return probe
 
 
 def load_detector(cfg, checkpoint: Optional[str], allow_partial: bool = False):
     """The detector of ``cfg`` on the CPU, in eval mode, with the weights of
     ``checkpoint`` (None: random), loaded by the rule for trained
     checkpoints (:func:`shufflenet_det.fileio.check_trained_fit`), checked
-    before mmdet loads it."""
+    before mmdet loads it. Its class names are the checkpoint's, else the
+    config's test dataset's (:func:`config_classes`), never mmdet's COCO
+    fallback."""
     from mmdet.apis import init_detector
-    if checkpoint is not None:
-        loaded = read_trained_checkpoint(checkpoint)
-        with warnings.catch_warnings():  # "checkpoint is None, COCO classes"
-            warnings.simplefilter('ignore')
+    meta = {}
+    with warnings.catch_warnings():  # mmdet's "use COCO classes by default"
+        warnings.simplefilter('ignore')
+        if checkpoint is not None:
+            loaded = read_trained_checkpoint(checkpoint)
+            meta = loaded.get('meta') or {} if isinstance(loaded, dict) else {}
             check_trained_fit(init_detector(cfg, None, device='cpu'), loaded,
                               checkpoint, allow_partial)
-    return init_detector(cfg, checkpoint, device='cpu')
+        model = init_detector(cfg, checkpoint, device='cpu')
+    if 'dataset_meta' not in meta and 'CLASSES' not in meta:
+        model.dataset_meta = dict(classes=config_classes(cfg))
+    return model
+
+
+def config_classes(cfg) -> tuple:
+    """The class names of the config's test dataset (its ``metainfo``, else
+    its type's), checked against the detector's ``num_classes``."""
+    from mmdet.registry import DATASETS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    dataset = cfg.test_dataloader.dataset
+    classes = (dataset.get('metainfo') or {}).get('classes')
+    if classes is None:
+        dataset_type = DATASETS.get(dataset.get('type'))
+        classes = getattr(dataset_type, 'METAINFO', {}).get('classes', ())
+    num_classes = cfg.model.roi_head.bbox_head.get('num_classes')
+    if len(classes) != num_classes:
+        raise ValueError(
+            f'the config\'s test dataset names {len(classes)} classes, its '
+            f'detector predicts {num_classes}; allowed: a checkpoint with its '
+            'class names, or test_dataloader.dataset.metainfo=dict(classes=...) '
+            'naming each class')
+    return tuple(classes)
+
+
+def probe_images(cfg, shape: Tuple[int, int]) -> List[np.ndarray]:
+    """Up to PROBE_IMAGES images of the config's val dataset (else train) as
+    the graph of input ``shape`` takes them (test pipeline, top-left, uint8);
+    none where neither can be read."""
+    from .quantize import split_image_paths
+    preprocess = Preprocess(export_pipeline(cfg), shape)
+    for split, count in itertools.product(('val', 'train'), (PROBE_IMAGES, 1)):
+        try:
+            paths = split_image_paths(cfg, split, count)
+        except ValueError:  # no such dataset, or fewer images
+            continue
+        images = []
+        for path in paths:
+            try:
+                batch, meta = preprocess(path)
+            except ValueError:  # an image too large for the input
+                continue
+            height, width = meta['img_shape']
+            images.append(batch[0, :, :height, :width].transpose(1, 2, 0))
+        if images:
+            return [image.astype(np.uint8) for image in images]
+    return []
+
+
+def export_pipeline(cfg) -> List[dict]:
+    """The config's test pipeline as the file stores it: without loading
+    annotations, as Python literals."""
+    return [step.to_dict() for step in get_test_pipeline_cfg(cfg)
+            if step['type'] not in ('LoadAnnotations', 'mmdet.LoadAnnotations')]
 
 
 def export_onnx(config, checkpoint: Optional[str], out: str,
@@ -356,18 +475,15 @@ def export_onnx(config, checkpoint: Optional[str], out: str,
     raise ValueError (or FileNotFoundError) before anything is written."""
     import onnx
     cfg = read_config(config) if isinstance(config, str) else copy.deepcopy(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    merge_options(cfg, cfg_options)
     check_output_path(out, *[path for path in (checkpoint, config)
                              if isinstance(path, str)])
     shape = tuple(shape or default_input_shape(cfg))
     model = load_detector(cfg, checkpoint, allow_partial)
-    buffer = io.BytesIO()
-    export_detector(model, shape, buffer)
-    graph = onnx.load_from_string(buffer.getvalue())
+    graph = export_detector(model, shape, io.BytesIO(),
+                            probe_images(cfg, shape))
     # Python literals (Resize wants its scale as a tuple, which JSON loses)
-    pipeline = [step.to_dict() for step in get_test_pipeline_cfg(cfg)
-                if step['type'] not in ('LoadAnnotations', 'mmdet.LoadAnnotations')]
+    pipeline = export_pipeline(cfg)
     classes = tuple((model.dataset_meta or {}).get('classes', ()))
     for key, value in ((PIPELINE_KEY, pipeline), (CLASSES_KEY, classes)):
         graph.metadata_props.add(key=key, value=repr(value))

@@ -12,21 +12,22 @@ OpenVINO both run in int8: ONNX Runtime's ``quantize_static`` and NNCF's
 classes) is kept, so the int8 file runs wherever the fp32 one does.
 """
 import copy
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, List, Optional, Sequence
 
 import numpy as np
 from mmengine.utils import ProgressBar
 
 from ..atomic import atomic_path
+from ..config_options import merge_options
 from ..datasets.checked_coco import missing_files
 from ..fileio import check_output_path, read_config
-from ..runtime.model_file import INPUT_NAME, read_export_metadata
+from ..runtime.model_file import (INPUT_NAME, QUANTIZED_KEY, read_export_metadata,
+                                  read_metadata)
 from ..runtime.preprocess import Preprocess
+from ..runtime.self_check import check_detections, read_probe
 
 QUANTIZERS = ('onnxruntime', 'nncf')
 SPLITS = ('train', 'val')
-# metadata key of the int8 file: how it was quantized
-QUANTIZED_KEY = 'shufflenet_det.quantized'
 # ONNX Runtime: the operators given int8 inputs. The rest (RoiAlign, NMS,
 # box decoding, shuffles) stays fp32 between DequantizeLinear / QuantizeLinear.
 ORT_OPS = ('Conv', 'Gemm', 'MatMul')
@@ -69,20 +70,15 @@ def read_export(onnx_file: str):
     return model, pipeline, tuple(dim.dim_value for dim in dims[2:])
 
 
-def calibration_images(config, onnx_file: str, count: int, split: str = 'train',
-                       cfg_options: Optional[dict] = None) -> CalibrationImages:
-    """``count`` images of the ``split`` dataset of ``config`` (a path or a
-    Config), drawn at random with a fixed seed, as the graph of
-    ``onnx_file`` takes them."""
+def split_image_paths(cfg, split: str, count: int, what: str = 'images') -> List[str]:
+    """Paths of ``count`` images of the ``split`` ('train' or 'val')
+    dataset of ``cfg``, drawn at random with a fixed seed, all on disk; a
+    ValueError saying why where there are not so many (no dataset, fewer
+    images, missing files), calling them ``what``."""
     from mmdet.registry import DATASETS
     from mmdet.utils import register_all_modules
     if split not in SPLITS:
-        raise ValueError(f'calibration split {split!r} is not supported; '
-                         f'allowed: {SPLITS}')
-    cfg = read_config(config) if isinstance(config, str) else copy.deepcopy(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    _, pipeline, input_shape = read_export(onnx_file)
+        raise ValueError(f'split {split!r} is not supported; allowed: {SPLITS}')
     register_all_modules()
     dataset_cfg = cfg[f'{split}_dataloader'].dataset
     if 'ann_file' in dataset_cfg:  # not a wrapper: an empty one then builds
@@ -97,15 +93,30 @@ def calibration_images(config, onnx_file: str, count: int, split: str = 'train',
                          f'({dataset_cfg.get("ann_file")}); allowed: a dataset with '
                          'at least one image')
     if not 1 <= count <= len(dataset):
-        raise ValueError(f'calibration images {count}: allowed: 1 to '
-                         f'{len(dataset)}, the images of the {split} dataset')
+        raise ValueError(f'{what} {count}: allowed: 1 to {len(dataset)}, the '
+                         f'images of the {split} dataset')
     chosen = np.sort(np.random.default_rng(0).choice(len(dataset), count,
                                                      replace=False))
     paths = [dataset.get_data_info(int(index))['img_path'] for index in chosen]
     missing = missing_files(paths)  # CocoDataset itself does not check
     if missing:
-        raise ValueError(f'{len(missing)} calibration images of the {split} '
-                         f'dataset are missing, e.g. {missing[0]}')
+        raise ValueError(f'{len(missing)} {what} of the {split} dataset are '
+                         f'missing, e.g. {missing[0]}')
+    return paths
+
+
+def calibration_images(config, onnx_file: str, count: int, split: str = 'train',
+                       cfg_options: Optional[dict] = None) -> CalibrationImages:
+    """``count`` images of the ``split`` dataset of ``config`` (a path or a
+    Config), drawn at random with a fixed seed, as the graph of
+    ``onnx_file`` takes them."""
+    if split not in SPLITS:
+        raise ValueError(f'calibration split {split!r} is not supported; '
+                         f'allowed: {SPLITS}')
+    cfg = read_config(config) if isinstance(config, str) else copy.deepcopy(config)
+    merge_options(cfg, cfg_options)
+    _, pipeline, input_shape = read_export(onnx_file)
+    paths = split_image_paths(cfg, split, count, 'calibration images')
     return CalibrationImages(paths, Preprocess(pipeline, input_shape))
 
 
@@ -114,7 +125,10 @@ def quantize_model(onnx_file: str, out: str, calibration: Iterable[np.ndarray],
     """Write ``onnx_file`` (fp32, one input named ``input``) quantized to int8
     by ``quantizer`` (see QUANTIZERS), calibrated on the arrays of
     ``calibration`` (re-iterable, with a length), to ``out``, atomically. Its
-    metadata is ``onnx_file``'s, plus ``info`` under QUANTIZED_KEY."""
+    metadata is ``onnx_file``'s, plus ``info`` under QUANTIZED_KEY. A
+    detector's int8 file is checked on the fp32 file's probe in ONNX Runtime
+    before it is moved into place (:func:`check_int8_file`). Returns the
+    agreement found (None: no probe to check)."""
     import onnx
     if quantizer not in QUANTIZERS:
         raise ValueError(f'quantizer {quantizer!r} is not supported; allowed: '
@@ -134,6 +148,21 @@ def quantize_model(onnx_file: str, out: str, calibration: Iterable[np.ndarray],
         int8.metadata_props.add(key=QUANTIZED_KEY,
                                 value=repr(dict(quantizer=quantizer, **(info or {}))))
         onnx.save(int8, partial)
+        return check_int8_file(partial, out)
+
+
+def check_int8_file(path: str, name: str) -> Optional[float]:
+    """The int8 file ``path``'s agreement with the fp32 detections of its
+    probe in ONNX Runtime; a :class:`SelfCheckError` naming it as ``name``
+    below the int8 tolerance (the quantization broke it); None for a file
+    without a probe (not a detector)."""
+    from ..runtime.engines import OnnxRuntimeEngine
+    probe = read_probe(read_metadata(path))
+    if probe is None:
+        return None
+    engine = OnnxRuntimeEngine(path)
+    return check_detections(engine.run, probe, engine.input_shape, True,
+                            f'{name} (int8) in ONNX Runtime')
 
 
 def quantize_detector(config, onnx_file: str, out: str, calib_images: int = 100,
@@ -142,15 +171,16 @@ def quantize_detector(config, onnx_file: str, out: str, calib_images: int = 100,
     """Quantize a detector exported from ``config`` (``onnx_file``) to int8,
     calibrated on ``calib_images`` images of its ``calib_split`` dataset:
     what ``tools/quantize_onnx.py`` does. A quantized ``onnx_file``, an
-    ``out`` that is a folder or ``onnx_file`` are refused before any work."""
+    ``out`` that is a folder or ``onnx_file`` are refused before any work.
+    Returns :func:`quantize_model`'s agreement."""
     if quantizer not in QUANTIZERS:  # before reading any image
         raise ValueError(f'quantizer {quantizer!r} is not supported; allowed: '
                          f'{QUANTIZERS}')
     check_output_path(out, onnx_file)
     images = calibration_images(config, onnx_file, calib_images, calib_split,
                                 cfg_options)
-    quantize_model(onnx_file, out, images, quantizer,
-                   dict(calib_images=calib_images, calib_split=calib_split))
+    return quantize_model(onnx_file, out, images, quantizer,
+                          dict(calib_images=calib_images, calib_split=calib_split))
 
 
 def constants_to_initializers(model):

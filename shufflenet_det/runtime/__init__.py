@@ -5,7 +5,8 @@ from .detector import Detector
 from .engines import ENGINES, build_engine, onnxruntime_session, openvino_model
 from .model_file import ModelFileError, read_export_metadata
 from .preprocess import ImageError, Preprocess, read_image
+from .self_check import SelfCheckError
 
 __all__ = ['Detector', 'ENGINES', 'ImageError', 'ModelFileError', 'Preprocess',
-           'build_engine', 'onnxruntime_session', 'openvino_model',
+           'SelfCheckError', 'build_engine', 'onnxruntime_session', 'openvino_model',
            'read_export_metadata', 'read_image']

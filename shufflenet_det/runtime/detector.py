@@ -6,8 +6,9 @@ from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Tuple, Uni
 import numpy as np
 
 from .engines import build_engine
-from .model_file import read_export_metadata
+from .model_file import export_metadata, read_metadata
 from .preprocess import Preprocess, boxes_to_original
+from .self_check import check_detections, computes_reduced, read_probe, say_once
 
 Image = Union[str, np.ndarray]
 
@@ -21,6 +22,11 @@ class Detector:
     (:class:`Preprocess`), and its boxes come back clipped to the resized
     image and rescaled to the original one, as mmdet's ``predict`` returns
     them. Needs only numpy, OpenCV and the engine.
+
+    Where the engine computes below fp32 (an int8 file; OpenVINO in bf16),
+    it first runs the probe stored in the file, and a result that disagrees
+    with the fp32 one raises :class:`~.self_check.SelfCheckError` instead
+    of giving wrong boxes later (:mod:`~.self_check`).
 
     Args:
         model_file (str): The exported ONNX file.
@@ -38,10 +44,22 @@ class Detector:
                  threads: Optional[int] = None, precision: Optional[str] = None,
                  mode: str = 'latency'):
         self.model_file = model_file
-        pipeline, self.classes = read_export_metadata(model_file)
+        metadata = read_metadata(model_file)
+        pipeline, self.classes = export_metadata(metadata, model_file)
         self.engine = build_engine(engine, model_file, threads, precision, mode)
         self.input_shape = self.engine.input_shape
         self.preprocess = Preprocess(pipeline, self.input_shape)
+        self.agreement = None  # with the stored fp32 detections, where checked
+        if computes_reduced(metadata, precision):
+            probe = read_probe(metadata)
+            if probe is None:
+                say_once(f'{model_file}: no probe stored in the file, so its '
+                         f'{engine} results are not checked; export it again '
+                         '(tools/export_onnx.py) to have them checked')
+            else:
+                self.agreement = check_detections(
+                    self.engine.run, probe, self.input_shape, True,
+                    f'{model_file} in {engine}')
 
     @staticmethod
     def postprocess(dets: np.ndarray, labels: np.ndarray,

@@ -11,6 +11,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from .model_file import INPUT_NAME, OUTPUT_NAMES, WRITTEN_BY, ModelFileError
+from .self_check import choose_openvino_isa
 
 # OpenVINO's inference precisions offered here: f32 (exact), bf16 (its own
 # default on CPUs with AMX or AVX-512 BF16: faster, rounds activations)
@@ -30,19 +31,30 @@ def onnxruntime_session(onnx_file: str, threads: Optional[int] = None):
     return ort.InferenceSession(onnx_file, options, providers=['CPUExecutionProvider'])
 
 
+_openvino_started = False  # oneDNN's ISA is fixed from the first compile on
+
+
 def openvino_model(onnx_file: str, threads: Optional[int] = None,
-                   precision: str = 'f32', mode: str = 'latency'):
+                   precision: str = 'f32', mode: str = 'latency',
+                   choose_isa: bool = True):
     """``onnx_file`` compiled by OpenVINO for the CPU with its ``mode``
     performance hint (latency: one input at a time; throughput: several
     requests in flight on separate streams) and inference ``precision``
-    (f32 by default: OpenVINO's own default on CPUs with bf16 rounds)."""
+    (f32 by default: OpenVINO's own default on CPUs with bf16 rounds).
+    The first compile in a process first lets an exported detector choose
+    the CPU kernels that run it right (``choose_isa``:
+    :func:`~.self_check.choose_openvino_isa`)."""
+    global _openvino_started
     if precision not in OPENVINO_PRECISIONS:
         raise ValueError(f'OpenVINO precision {precision!r} is not supported; '
                          f'allowed: {", ".join(OPENVINO_PRECISIONS)}')
     import openvino
+    if choose_isa:
+        choose_openvino_isa(onnx_file, precision, _openvino_started)
     config = {'PERFORMANCE_HINT': mode.upper(), 'INFERENCE_PRECISION_HINT': precision}
     if threads:
         config['INFERENCE_NUM_THREADS'] = threads
+    _openvino_started = True
     return openvino.Core().compile_model(onnx_file, 'CPU', config)
 
 
@@ -80,9 +92,11 @@ class OpenVINOEngine:
     name = 'openvino'
 
     def __init__(self, path: str, threads: Optional[int] = None,
-                 precision: Optional[str] = None, mode: str = 'latency'):
+                 precision: Optional[str] = None, mode: str = 'latency',
+                 choose_isa: bool = True):
         try:
-            self.model = openvino_model(path, threads, precision or 'f32', mode)
+            self.model = openvino_model(path, threads, precision or 'f32', mode,
+                                        choose_isa)
         except RuntimeError as error:  # OpenVINO's one error type
             raise cannot_load(path, 'OpenVINO', error) from None
         self.jobs = (self.model.get_property('OPTIMAL_NUMBER_OF_INFER_REQUESTS')

@@ -17,6 +17,10 @@ OUTPUT_NAMES = ('dets', 'labels')
 # metadata keys written by shufflenet_det.deploy.export_onnx
 PIPELINE_KEY = 'shufflenet_det.test_pipeline'
 CLASSES_KEY = 'shufflenet_det.classes'
+# an image and the fp32 graph's detections on it (runtime.self_check)
+PROBE_KEY = 'shufflenet_det.probe'
+# written by shufflenet_det.deploy.quantize: how the int8 file was quantized
+QUANTIZED_KEY = 'shufflenet_det.quantized'
 
 WRITTEN_BY = 'allowed: an ONNX file written by tools/export_onnx.py or ' \
              'tools/quantize_onnx.py'

@@ -91,13 +91,20 @@ def as_bgr_image(image) -> np.ndarray:
     """An array given in place of a file, checked and converted to what
     ``IMREAD_COLOR`` gives for such a file: HxW or HxWx1 (gray) and HxWx4
     (BGRA) to HxWx3, uint16 to uint8 (the high byte). Anything else is an
-    :class:`ImageError` naming the value and what is allowed."""
+    :class:`ImageError` naming the value and what is allowed, as is a
+    uint16 array whose values all fit in 8 bits (its high byte, black, is
+    surely not what was meant)."""
     allowed = ('allowed: an HxWx3 BGR uint8 array as cv2.imread gives (HxW gray, '
                'HxWx4 BGRA and uint16 are converted)')
     if not isinstance(image, np.ndarray):
         raise ImageError(f'image {type(image).__name__} {image!r:.40}: not a numpy '
                          f'array or a path; {allowed}')
     if image.dtype == np.uint16:
+        if image.size and image.max() < 256:  # 8-bit values: the high byte is 0
+            raise ImageError(
+                f'image uint16 with every value below 256 (max {image.max()}): '
+                'read as 16-bit it is black; pass image.astype(np.uint8) for '
+                f'8-bit values; {allowed}')
         image = (image >> 8).astype(np.uint8)  # what imdecode does with 16 bits
     elif image.dtype != np.uint8:
         raise ImageError(f'image dtype {image.dtype}: floats are ambiguous (0-1 or '

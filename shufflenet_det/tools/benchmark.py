@@ -26,6 +26,9 @@ from ..atomic import atomic_path, write_text_atomically
 from ..deploy import onnxruntime_session, openvino_model, optimize_for_inference
 from ..deploy.quantize import QUANTIZERS, quantize_model
 from ..models import rpn_forward
+from ..runtime import build_engine
+from ..runtime.model_file import read_metadata
+from ..runtime.self_check import check_detections, computes_reduced, read_probe
 from .complexity import count_mult_adds
 
 # How a model is run:
@@ -358,13 +361,23 @@ def onnx_runner(export, engine, threads, quantizer=None, calibration=()):
 def onnx_call(engine, path, threads, precision='f32'):
     """A function running the ONNX file ``path`` (one input, any outputs)
     on an array in ``engine`` ('onnxruntime', or 'openvino' in ``precision``
-    f32 or bf16)."""
+    f32 or bf16). A detector file the engine runs below fp32 is first put
+    through the runtime's self-check, so that no run with wrong boxes is
+    timed (a :class:`SelfCheckError`)."""
     if engine == 'onnxruntime':
         session = onnxruntime_session(path, threads)
         name = session.get_inputs()[0].name
-        return lambda x: session.run(None, {name: x})
-    request = openvino_model(path, threads, precision).create_infer_request()
-    return lambda x: request.infer({0: x})
+        call = lambda x: session.run(None, {name: x})  # noqa: E731
+    else:
+        request = openvino_model(path, threads, precision).create_infer_request()
+        call = lambda x: request.infer({0: x})  # noqa: E731
+    metadata = read_metadata(path)
+    probe = read_probe(metadata)
+    if probe is not None and computes_reduced(metadata, precision):
+        checked = build_engine(engine, path, threads, precision)
+        check_detections(checked.run, probe, checked.input_shape, True,
+                         f'{path} in {engine}')
+    return call
 
 
 def int8_runner_or_note(name, export, engine, threads, quantizer, calibration):

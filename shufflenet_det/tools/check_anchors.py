@@ -9,9 +9,9 @@ shufflenet_det.tools.check_anchors`` or ``python tools/check_anchors.py``."""
 import argparse
 import sys
 
-from mmengine.config import Config, DictAction
-
-from ..anchor_check import AnchorCheckError, check_config
+from ..anchor_check import check_config
+from ..config_options import add_config_options, merge_options
+from ..fileio import read_config
 
 
 def main(argv=None):
@@ -20,14 +20,12 @@ def main(argv=None):
     parser.add_argument('--ann-file',
                         help="a COCO annotation file to check instead of the "
                         "config's training set")
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_config_options(parser)
     args = parser.parse_args(argv)
     try:
-        cfg = Config.fromfile(args.config)
-        cfg.merge_from_dict(args.cfg_options or {})
+        cfg = merge_options(read_config(args.config), args.cfg_options)
         report = check_config(cfg, args.ann_file)
-    except (AnchorCheckError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError) as e:  # AnchorCheckError included
         print(f'error: {e}', file=sys.stderr)
         return 2
     print(report)

@@ -15,11 +15,11 @@ import time
 import cv2
 import torch
 from mmdet.structures import DetDataSample
-from mmengine.config import DictAction
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
-from ..atomic import atomic_path, write_text_atomically
+from ..atomic import atomic_path, check_writable_folder, write_text_atomically
+from ..config_options import add_config_options, merge_options
 from ..datasets import SHAPE_CLASSES, generate_shapes_dataset
 from ..engine import KeepMetricsHook
 from ..fileio import read_config
@@ -79,8 +79,7 @@ def demo_config(work_dir, config=DEMO_CONFIG, max_iters=None, cfg_options=None):
             # the warm-up is only cut.
             scheduler.end = (max_iters if scheduler.end >= schedule_end
                              else min(scheduler.end, max_iters))
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    merge_options(cfg, cfg_options)
     return cfg
 
 
@@ -124,28 +123,68 @@ def evaluate_onnx(runner, checkpoint, onnx_file):
     OpenVINO installed, also in its bf16 precision (its default on CPUs with
     AMX), keys prefixed 'bf16/'."""
     from ..deploy import OnnxDetector, export_onnx
-    from ..runtime import Detector
     export_onnx(runner.cfg, checkpoint, onnx_file)
     metrics = evaluate_exported(runner, OnnxDetector(onnx_file), 'onnx/')
-    if importlib.util.find_spec('openvino') is not None:
-        metrics.update(evaluate_exported(
-            runner, Detector(onnx_file, 'openvino', precision='bf16'), 'bf16/'))
+    metrics.update(evaluate_openvino(runner, onnx_file, 'bf16/', 'bf16'))
     return metrics
+
+
+def evaluate_openvino(runner, onnx_file, prefix, precision='f32'):
+    """:func:`evaluate_exported` in OpenVINO, where it is installed and passes
+    its self-check on this CPU; else no metrics, and a line saying why."""
+    from ..runtime import Detector, SelfCheckError
+    if importlib.util.find_spec('openvino') is None:
+        return {}
+    try:
+        detector = Detector(onnx_file, 'openvino', precision=precision)
+    except SelfCheckError as error:
+        print(f'not evaluated: {error}')
+        return {}
+    return evaluate_exported(runner, detector, prefix)
 
 
 def evaluate_int8(runner, onnx_file, int8_file, calib_images=CALIB_IMAGES):
     """Quantize ``onnx_file`` to int8 in ``int8_file``, calibrated on
     ``calib_images`` training images (all, if fewer), and return its COCO
     metrics in ONNX Runtime on the runner's validation set, keys prefixed
-    'int8/'."""
+    'int8/', and in OpenVINO (:func:`evaluate_openvino`), 'int8-openvino/'."""
     from ..deploy import OnnxDetector
     from ..deploy.quantize import quantize_detector
     count = min(calib_images, len(runner.train_dataloader.dataset))
     quantize_detector(runner.cfg, onnx_file, int8_file, count, 'train')
-    return evaluate_exported(runner, OnnxDetector(int8_file), 'int8/')
+    metrics = evaluate_exported(runner, OnnxDetector(int8_file), 'int8/')
+    metrics.update(evaluate_openvino(runner, int8_file, 'int8-openvino/'))
+    return metrics
 
 
-def run_demo(work_dir='work_dirs/demo', config=DEMO_CONFIG, max_iters=None,
+def default_work_dir(config: str) -> str:
+    """mmdet's convention: ``work_dirs/<config name>``."""
+    return osp.join('work_dirs', osp.splitext(osp.basename(config))[0])
+
+
+def check_work_dir(work_dir: str, config: str):
+    """A ValueError where ``work_dir`` is a file or holds another config's
+    demo (its ``config.py`` names another base): a demo never mixes its
+    files with another model's. The same config's demo there is replaced."""
+    if osp.exists(work_dir) and not osp.isdir(work_dir):
+        raise ValueError(f'--work-dir {work_dir} is a file; allowed: a folder '
+                         '(created if missing)')
+    check_writable_folder(work_dir, '--work-dir')
+    written = osp.join(work_dir, 'config.py')
+    if not osp.isfile(written):
+        return
+    with open(written) as f:
+        first = f.readline()
+    found = first.partition('=')[2].strip()
+    expected = config if '::' in config else osp.abspath(config)  # as written
+    if first.startswith('_base_ =') and found != repr(expected):
+        raise ValueError(
+            f'--work-dir {work_dir} holds the demo of {found} (its config.py), not '
+            f'of {expected!r}; allowed: a new folder, or the default for this '
+            f'config ({default_work_dir(config)})')
+
+
+def run_demo(work_dir=None, config=DEMO_CONFIG, max_iters=None,
              seed=0, cfg_options=None, onnx=True, int8=True, **dataset_kwargs):
     """Run the whole demo; return (metrics, checkpoint path, PNG path).
 
@@ -156,8 +195,12 @@ def run_demo(work_dir='work_dirs/demo', config=DEMO_CONFIG, max_iters=None,
     exported to ``{work_dir}/model.onnx`` and evaluated in ONNX Runtime:
     ``metrics['onnx/bbox_mAP']`` beside PyTorch's ``coco/bbox_mAP``; with
     ``int8`` too, that file quantized to ``{work_dir}/model_int8.onnx``
-    (:func:`evaluate_int8`): ``metrics['int8/bbox_mAP']``."""
+    (:func:`evaluate_int8`): ``metrics['int8/bbox_mAP']``. ``work_dir``:
+    default :func:`default_work_dir`; refused if it holds another config's
+    demo (:func:`check_work_dir`)."""
     start = time.time()
+    work_dir = work_dir or default_work_dir(config)
+    check_work_dir(work_dir, config)
     cfg = demo_config(work_dir, config, max_iters, cfg_options)
     # A config made for other shapes says so (e.g. the small-object mode).
     dataset_kwargs = dict(cfg.get('shapes_dataset', {}), **dataset_kwargs)
@@ -192,16 +235,15 @@ def _onnxruntime_available():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--work-dir', default='work_dirs/demo',
-                        help='dataset, logs, checkpoint and PNG go here')
+    parser.add_argument('--work-dir', help='dataset, logs, checkpoint and PNG go '
+                        'here (default: work_dirs/<config name>)')
     parser.add_argument('--config', default=DEMO_CONFIG, help='detector config')
     parser.add_argument('--max-iters', type=int,
                         help='shorter or longer training; the learning-rate '
                         'decay ends with it')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the dataset and the training')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value')
+    add_config_options(parser)
     parser.add_argument('--no-onnx', action='store_true',
                         help='skip the ONNX export and its evaluation')
     parser.add_argument('--no-int8', action='store_true',
@@ -210,10 +252,9 @@ def main():
     try:  # before the dataset is generated
         if args.max_iters is not None and args.max_iters < 1:
             raise ValueError(f'--max-iters {args.max_iters}: allowed: 1 or more')
-        if osp.exists(args.work_dir) and not osp.isdir(args.work_dir):
-            raise ValueError(f'--work-dir {args.work_dir} is a file; allowed: a '
-                             'folder (created if missing)')
-        read_config(args.config)
+        merge_options(read_config(args.config), args.cfg_options)
+        args.work_dir = args.work_dir or default_work_dir(args.config)
+        check_work_dir(args.work_dir, args.config)
     except ValueError as error:
         parser.exit(2, f'{parser.prog}: error: {error}\n')
     metrics, checkpoint, png = run_demo(args.work_dir, args.config,
@@ -236,6 +277,10 @@ def main():
               f"bbox mAP {metrics['int8/bbox_mAP']:.3f} (AP50 "
               f"{metrics['int8/bbox_mAP_50']:.3f}), fp32 ONNX "
               f"{metrics['onnx/bbox_mAP']:.3f}, PyTorch {metrics['coco/bbox_mAP']:.3f}")
+    if 'int8-openvino/bbox_mAP' in metrics:
+        print(f"int8 in OpenVINO (the same file): bbox mAP "
+              f"{metrics['int8-openvino/bbox_mAP']:.3f} (AP50 "
+              f"{metrics['int8-openvino/bbox_mAP_50']:.3f})")
     if 'bf16/bbox_mAP' in metrics:
         print(f"OpenVINO bf16 (the same file): bbox mAP {metrics['bf16/bbox_mAP']:.3f} "
               f"(AP50 {metrics['bf16/bbox_mAP_50']:.3f}), fp32 ONNX "

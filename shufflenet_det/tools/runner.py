@@ -7,6 +7,7 @@ from mmengine.config import ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from ..config_options import merge_options
 from ..engine import init_distributed
 from ..fileio import read_config
 
@@ -29,13 +30,25 @@ def load_config(path, work_dir=None, cfg_options=None, launcher='none'):
     ./work_dirs/<name>."""
     cfg = read_config(path)
     cfg.launcher = launcher
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    merge_options(cfg, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
     return cfg
+
+
+def check_resume(work_dir, resume):
+    """A ValueError where ``resume`` is 'auto' (the latest checkpoint of
+    ``work_dir``) and ``work_dir`` has none: mmengine would train from
+    scratch instead. (A checkpoint that is not one is refused when the
+    runner loads it: :class:`~shufflenet_det.engine.CheckpointError`.)"""
+    from mmengine.runner import find_latest_checkpoint
+    if resume == 'auto' and find_latest_checkpoint(work_dir) is None:
+        raise ValueError(
+            f'--resume: nothing to resume from in {work_dir} (no last_checkpoint); '
+            'allowed: the work dir of an earlier run (--work-dir), --resume PATH, '
+            'or no --resume to train from the start')
 
 
 def apply_train_options(cfg, amp=False, auto_scale_lr=False, resume=None,
@@ -52,6 +65,7 @@ def apply_train_options(cfg, amp=False, auto_scale_lr=False, resume=None,
                              'dict(base_batch_size=...) in the config')
         cfg.auto_scale_lr.enable = True
     if resume is not None:
+        check_resume(cfg.work_dir, resume)
         cfg.resume = True
         cfg.load_from = None if resume == 'auto' else resume
     if allow_partial:
@@ -81,6 +95,31 @@ def apply_test_options(cfg, checkpoint, show=False, show_dir=None, wait_time=2,
         cfg.model = ConfigDict(**cfg.tta_model, module=cfg.model)
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
     return cfg
+
+
+def check_annotation_files(cfg, splits):
+    """A ValueError naming the first annotation file of the ``splits``
+    ('train', 'val', 'test') datasets of ``cfg`` that is not on disk, before
+    the runner builds them (pycocotools would raise a bare
+    FileNotFoundError). Dataset wrappers are looked through; datasets
+    without an ``ann_file`` are left to themselves."""
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        datasets = [loader.dataset] if loader else []
+        while datasets:
+            dataset = datasets.pop()
+            datasets += [dataset['dataset']] if 'dataset' in dataset else []
+            datasets += list(dataset.get('datasets', []))
+            ann_file = dataset.get('ann_file')
+            if not ann_file:
+                continue
+            path = osp.join(dataset.get('data_root') or '', ann_file)
+            if not osp.isfile(path):
+                raise ValueError(
+                    f'the {split} dataset\'s annotation file {path} is not a file; '
+                    'allowed: the dataset laid out as the config says (COCO: '
+                    'docs/train.md; shufflenet-det-check-coco checks a COCO '
+                    'folder), or its paths set with --cfg-options')
 
 
 def build_runner(cfg):

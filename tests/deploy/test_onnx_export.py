@@ -17,7 +17,7 @@ import torch
 
 from shufflenet_det.models import MobileNetV1, ShuffleNetV1, ShuffleNetV2, SNet
 from helpers import (C4_CONFIG, ROOT, export_command, match_rate, randomise_batch_norm,
-                     tool_error)
+                     run_tool, tool_error)
 
 ort = pytest.importorskip('onnxruntime')
 pytest.importorskip('onnx')
@@ -264,3 +264,34 @@ def test_export_refuses_an_output_it_cannot_write_and_a_checkpoint_that_does_not
         r'\d+ missing: backbone\..* and \d+ more; \d+ of another shape: .*Likely '
         r'cause: a checkpoint of another config .*--allow-partial.*', message), message
     assert os.listdir(tmp_path) == []
+    blocked = tmp_path / 'notes.txt'
+    blocked.write_text('a file where the output folder would be made')
+    assert tool_error('tools/export_onnx.py', config, checkpoint,
+                      blocked / 'model.onnx') == (
+        f'output {blocked / "model.onnx"}: folder {blocked}: {blocked} is a file, not '
+        'a folder; allowed: a folder path (made if missing)')
+
+
+def test_class_names_come_from_the_config_without_a_coco_warning(tiny_config,
+                                                                 tmp_path):
+    """A checkpoint holding only a state_dict (no dataset_meta): the file
+    names the config's 4 shape classes, not COCO's 80, and the export says
+    nothing of COCO classes. A config whose dataset names fewer classes than
+    its head predicts is refused."""
+    from mmdet.apis import init_detector
+
+    from shufflenet_det.datasets import SHAPE_CLASSES
+    from shufflenet_det.runtime import read_export_metadata
+    config = tiny_config[1]
+    checkpoint = str(tmp_path / 'weights_only.pth')
+    torch.save(dict(state_dict=init_detector(config, None, device='cpu').state_dict()),
+               checkpoint)
+    out = str(tmp_path / 'model.onnx')
+    log = run_tool('tools/export_onnx.py', config, checkpoint, out)
+    assert 'COCO' not in log
+    assert read_export_metadata(out)[1] == tuple(SHAPE_CLASSES)
+    message = tool_error('tools/export_onnx.py', config, checkpoint,
+                         str(tmp_path / 'other.onnx'), '--cfg-options',
+                         "test_dataloader.dataset.metainfo.classes=['a','b']")
+    assert message.startswith("the config's test dataset names 2 classes, its "
+                              'detector predicts 4'), message

@@ -1,8 +1,12 @@
 """shufflenet_det.runtime.Detector against the reference it replaces: the
 same engine fed by mmdet's own test pipeline, boxes rescaled as mmdet's
-``predict`` does. C4, FPN and ThunderNet (stride 16 and 8) exports, fp32 and int8, both
-engines, images of several sizes and aspect ratios."""
+``predict`` does. C4, FPN and ThunderNet (stride 16 and 8) exports, fp32, int8
+of both quantizers and OpenVINO's bf16, both engines, images of several sizes
+and aspect ratios; OpenVINO's cases again in processes whose oneDNN is capped
+below this CPU (AVX2, AVX-512 VNNI), so that a machine checks the kernel
+families of the CPUs below it too."""
 import functools
+import json
 import os
 import subprocess
 import sys
@@ -56,9 +60,10 @@ def images(tmp_path_factory):
 @pytest.fixture(scope='module')
 def exports(c4_model, thundernet_model, thundernet_s8_model, fpn_export,
             tmp_path_factory):
-    """fp32 and int8 files of the C4, FPN and ThunderNet (stride 16 and 8)
-    exports; the C4 and stride-8 ones exported again with a test Resize that
-    fits their small inputs (160x224, 256x256)."""
+    """fp32 and int8 files (ONNX Runtime's and NNCF's quantizer) of the C4,
+    FPN and ThunderNet (stride 16 and 8) exports; the C4 and stride-8 ones
+    exported again with a test Resize that fits their small inputs (160x224,
+    256x256)."""
     import torch
 
     from shufflenet_det.deploy import export_onnx
@@ -84,14 +89,33 @@ def exports(c4_model, thundernet_model, thundernet_s8_model, fpn_export,
         files[name, 'fp32'] = fp32
         files[name, 'int8'] = str(folder / f'{name}.onnx')
         quantize_model(fp32, files[name, 'int8'], calibration)
+        if find_spec('nncf') is not None:
+            files[name, 'int8-nncf'] = str(folder / f'{name}_nncf.onnx')
+            quantize_model(fp32, files[name, 'int8-nncf'], calibration, 'nncf')
     return files
 
 
+# (file, OpenVINO precision) of each precision a test runs
+PRECISIONS = {'fp32': ('fp32', None), 'int8': ('int8', None),
+              'int8-nncf': ('int8-nncf', None), 'bf16': ('fp32', 'bf16')}
+
+
+def detector_of(exports, name, precision, engine):
+    """The Detector of ``precision`` (a key of PRECISIONS) in ``engine``,
+    or a skip where that combination does not exist here."""
+    kind, openvino_precision = PRECISIONS[precision]
+    if (name, kind) not in exports:
+        pytest.skip('nncf is not installed')
+    if openvino_precision and engine != 'openvino':
+        pytest.skip(f'{precision} is OpenVINO\'s')
+    return Detector(exports[name, kind], engine, precision=openvino_precision)
+
+
 @pytest.mark.parametrize('engine', ENGINES)
-@pytest.mark.parametrize('precision', ['fp32', 'int8'])
+@pytest.mark.parametrize('precision', list(PRECISIONS))
 @pytest.mark.parametrize('name', ['c4', 'fpn', 'thundernet', 'thundernet_s8'])
 def test_boxes_match_mmdet_preprocessing(name, precision, engine, exports, images):
-    detector = Detector(exports[name, precision], engine)
+    detector = detector_of(exports, name, precision, engine)
     for path, (height, width) in zip(images, SIZES):
         if name == 'c4' and height > width:  # the input is landscape
             with pytest.raises(ImageError, match='does not fit the model input'):
@@ -102,6 +126,56 @@ def test_boxes_match_mmdet_preprocessing(name, precision, engine, exports, image
         assert len(scores) > 0
         np.testing.assert_allclose(result['bboxes'], boxes, atol=0.05, rtol=0)
         np.testing.assert_allclose(result['scores'], scores, atol=1e-6)
+
+
+CAPPED = '''
+import json, sys
+from shufflenet_det.runtime import Detector
+runs = json.loads(sys.argv[1])
+results = {}
+for key, (path, precision) in runs.items():
+    detector = Detector(path, 'openvino', precision=precision)  # self-checked
+    results[key] = [dict(dets=[[*box, score] for box, score in zip(
+        r['bboxes'].tolist(), r['scores'].tolist())], labels=r['labels'].tolist())
+                    for r in map(detector, sys.argv[2:])]
+print(json.dumps(results))
+'''
+
+
+@pytest.mark.skipif(find_spec('openvino') is None, reason='openvino is not installed')
+@pytest.mark.parametrize('isa', ['AVX2', 'AVX512_CORE_VNNI'])
+def test_openvino_agrees_below_this_cpu(isa, exports, images):
+    """Every OpenVINO case in a process with oneDNN capped to ``isa``: each
+    file passes its self-check there and its detections agree with ONNX
+    Runtime's of the same file, at the self-check's reduced-precision
+    tolerance (untrained detectors' scores tie, and ties may break the other
+    way in another engine). Not bf16 under AVX2: the cap hides bf16 from
+    oneDNN but not from OpenVINO, which then fails to compile (a CPU without
+    bf16 runs f32)."""
+    from shufflenet_det.runtime.self_check import TOLERANCES, agreement
+    landscape = [path for path, (height, width) in zip(images, SIZES)
+                 if height <= width]
+    runs = {f'{name} {precision}': (exports[name, PRECISIONS[precision][0]],
+                                    PRECISIONS[precision][1])
+            for name in ('c4', 'fpn', 'thundernet', 'thundernet_s8')
+            for precision in PRECISIONS if (name, PRECISIONS[precision][0]) in exports
+            and not (isa == 'AVX2' and precision == 'bf16')}
+    done = subprocess.run(
+        [sys.executable, '-c', CAPPED, json.dumps(runs), *landscape],
+        capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, ONEDNN_MAX_CPU_ISA=isa))
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads(done.stdout.splitlines()[-1])
+    for key, (path, precision) in runs.items():
+        reference = Detector(path)  # ONNX Runtime, the same file
+        iou, least = TOLERANCES['reduced']
+        for image, found in zip(landscape, results[key]):
+            expected = reference(image)
+            expected = (np.column_stack([expected['bboxes'], expected['scores']]),
+                        expected['labels'])
+            found = (np.array(found['dets'], np.float32).reshape(-1, 5),
+                     np.array(found['labels'], np.int64))
+            assert agreement(expected, found, iou) >= least, (key, image)
 
 
 TORCH_FREE = '''

@@ -85,6 +85,8 @@ def test_arrays_are_converted_as_the_same_file_would_be_read(kind, tmp_path):
     (np.zeros((0, 10, 3), np.uint8), r'shape \(0, 10, 3\) is empty'),
     (np.zeros((4, 4, 2), np.uint8), r'shape \(4, 4, 2\)'),
     (None, 'image NoneType None: not a numpy array or a path'),
+    (np.full((8, 8, 3), 255, np.uint16), r'uint16 with every value below 256 \(max '
+     r'255\): read as 16-bit it is black; pass image.astype\(np.uint8\)'),
 ])
 def test_bad_arrays_are_refused_with_what_is_allowed(image, message):
     preprocess = Preprocess([LOAD, RESIZES['fixed 320'], PACK], (320, 320))

@@ -79,3 +79,31 @@ def test_input_it_cannot_read_is_named(tmp_path, capsys, config, boxes, message)
     lines = [line for line in capsys.readouterr().err.splitlines()
              if 'Warning' not in line and not line.startswith('  ')]  # warnings
     assert len(lines) == 1 and lines[0].startswith('error: ') and message in lines[0]
+
+
+@pytest.mark.parametrize('problem', ['syntax error', 'onnx file', 'width 0',
+                                     'width null', 'no width'])
+def test_bad_configs_and_images_are_errors_not_misses(tmp_path, capsys, problem):
+    """Exit status 2 with one line (1 means: anchors miss boxes)."""
+    import json
+    path, ann_file = THUNDERNET_DEMO, write_boxes(tmp_path / 'boxes.json', [16])
+    if problem == 'syntax error':
+        path = tmp_path / 'config.py'
+        path.write_text('model = dict(\n')
+        message = 'is not valid Python'
+    elif problem == 'onnx file':
+        path = tmp_path / 'model.onnx'
+        path.write_bytes(b'\x08\x07\x12\x07pytorch')
+        message = f'config {path} cannot be read'
+    else:
+        data = json.loads(open(ann_file).read())
+        if problem == 'no width':
+            del data['images'][0]['width']
+        else:
+            data['images'][0]['width'] = 0 if problem == 'width 0' else None
+        open(ann_file, 'w').write(json.dumps(data))
+        message = 'has no positive width and height'
+    assert main([str(path), '--ann-file', ann_file]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines()
+             if 'Warning' not in line and not line.startswith('  ')]  # warnings
+    assert len(lines) == 1 and lines[0].startswith('error: ') and message in lines[0]

@@ -4,6 +4,7 @@ kept by KeepMetricsHook; and the demo itself (``run_demo``) with its ONNX
 export evaluated beside PyTorch."""
 import glob
 import importlib.util
+import os
 import os.path as osp
 
 import cv2
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 
 from shufflenet_det.datasets import generate_shapes_dataset
-from shufflenet_det.tools.demo import demo_config
+from shufflenet_det.tools.demo import (DEMO_CONFIG, check_work_dir, default_work_dir,
+                                       demo_config)
 from helpers import ROOT, TOP_K, match_rate, run_training, runner_config, tool_error
 
 
@@ -159,6 +161,31 @@ def test_demo_refuses_bad_arguments_before_generating_data(tmp_path):
         f'--work-dir {tmp_path / "file"} is a file; allowed: a folder (created if '
         'missing)')
     assert not work.exists()
+    assert tool_error('tools/demo.py', '--work-dir', work, '--cfg-options',
+                      'model.backbone.widen_factr=1.0') == (
+        '--cfg-options model.backbone.widen_factr: model.backbone.widen_factr is not '
+        'in the config (did you mean model.backbone.widen_factor?); allowed: keys of '
+        'the config, or +model.backbone.widen_factr=... to add it')
+    assert not work.exists()
+    assert tool_error('tools/demo.py', '--work-dir', tmp_path / 'file' / 'w') == (
+        f'--work-dir {tmp_path / "file" / "w"}: {tmp_path / "file"} is a file, not a '
+        'folder; allowed: a folder path (made if missing)')
+
+
+def test_demos_of_two_configs_never_share_a_work_dir(tmp_path):
+    """mmdet's default work dir per config; a work dir holding another
+    config's demo refused before anything is written."""
+    thundernet = osp.join(ROOT, 'configs', 'demo', 'thundernet_snet146_shapes.py')
+    assert default_work_dir(DEMO_CONFIG) == osp.join(
+        'work_dirs', 'faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes')
+    work = tmp_path / 'work'
+    demo_config(str(work), DEMO_CONFIG)
+    check_work_dir(str(work), DEMO_CONFIG)  # the same config's: replaced
+    before = sorted(os.listdir(work))
+    message = tool_error('tools/demo.py', '--config', thundernet, '--work-dir', work)
+    assert message.startswith(f'--work-dir {work} holds the demo of '
+                              f"'{osp.abspath(DEMO_CONFIG)}'"), message
+    assert sorted(os.listdir(work)) == before
 
 
 def test_a_work_dir_with_quotes_gives_a_config_that_reads(tmp_path):

@@ -103,13 +103,30 @@ def test_train_refuses_to_resume_what_cannot_be_resumed(tiny_config, c4_checkpoi
                          c4_checkpoint)
     assert message.startswith(f'{c4_checkpoint} does not fit this FasterRCNN of '
                               'the config'), message
+    assert tool_error('tools/train.py', config, '--work-dir', work, '--resume') == (
+        f'--resume: nothing to resume from in {work} (no last_checkpoint); allowed: '
+        'the work dir of an earlier run (--work-dir), --resume PATH, or no --resume '
+        'to train from the start')
     deleted = tmp_path / 'iter_2.pth'
+    work.mkdir(exist_ok=True)
     (work / 'last_checkpoint').write_text(str(deleted))
     assert tool_error('tools/train.py', config, '--work-dir', work, '--resume') == (
         f"{work / 'last_checkpoint'} names '{deleted}', which is not a file: "
         'resume from another checkpoint (--resume PATH) or delete it to start '
         'afresh')
     assert not list(work.glob('*.pth'))
+
+
+def test_a_dataset_that_is_not_on_disk_is_one_line(tmp_path):
+    """The README's COCO training without COCO: the missing annotation file
+    named, exit status 2, before anything is built."""
+    thundernet = osp.join(ROOT, 'configs', 'thundernet',
+                          'thundernet_snet146_cem-80e_coco-320.py')
+    work = tmp_path / 'work'
+    message = tool_error('tools/train.py', thundernet, '--work-dir', work)
+    assert message.startswith("the train dataset's annotation file "), message
+    assert 'is not a file; allowed: the dataset laid out as the config says' in message
+    assert not work.exists()
 
 
 def test_a_checkpoint_of_another_architecture_is_refused_unless_partial_is_allowed(
