@@ -40,7 +40,7 @@ from ..ops import nms_first_k
 from ..runtime.model_file import (CLASSES_KEY, INPUT_NAME, OUTPUT_NAMES, PIPELINE_KEY,
                                   PROBE_KEY)
 from ..runtime.preprocess import Preprocess
-from ..runtime.self_check import TOLERANCES, Probe, agreement
+from ..runtime.self_check import MATCH_IOU, Probe, agreement
 
 OPSET = 17  # RoiAlign's half_pixel mode needs >= 16
 PROBE_SIDE = 512  # the probe image's longest side, at most
@@ -380,8 +380,7 @@ def detector_probe(exportable: ExportableTwoStageDetector,
                             *detect(image[:height, :width])))
     probe = max(probes, key=lambda probe: (probe.dets[:, 4] >= 0.3).sum())
     probe.stability = agreement((probe.dets, probe.labels),
-                                detect(probe.noisy_image()),
-                                TOLERANCES['reduced'][0])
+                                detect(probe.noisy_image()), MATCH_IOU)
     return probe
 
 
@@ -394,8 +393,9 @@ def load_detector(cfg, checkpoint: Optional[str], allow_partial: bool = False):
     fallback."""
     from mmdet.apis import init_detector
     meta = {}
-    with warnings.catch_warnings():  # mmdet's "use COCO classes by default"
-        warnings.simplefilter('ignore')
+    # mmdet warns "use COCO classes by default" (through its own 'once'
+    # filter, so recorded here, not ignored); the classes are set below
+    with warnings.catch_warnings(record=True):
         if checkpoint is not None:
             loaded = read_trained_checkpoint(checkpoint)
             meta = loaded.get('meta') or {} if isinstance(loaded, dict) else {}

@@ -24,7 +24,7 @@ from ..fileio import check_output_path, read_config
 from ..runtime.model_file import (INPUT_NAME, QUANTIZED_KEY, read_export_metadata,
                                   read_metadata)
 from ..runtime.preprocess import Preprocess
-from ..runtime.self_check import check_detections, read_probe
+from ..runtime.self_check import check_engine
 
 QUANTIZERS = ('onnxruntime', 'nncf')
 SPLITS = ('train', 'val')
@@ -154,15 +154,11 @@ def quantize_model(onnx_file: str, out: str, calibration: Iterable[np.ndarray],
 def check_int8_file(path: str, name: str) -> Optional[float]:
     """The int8 file ``path``'s agreement with the fp32 detections of its
     probe in ONNX Runtime; a :class:`SelfCheckError` naming it as ``name``
-    below the int8 tolerance (the quantization broke it); None for a file
+    where they disagree (the quantization broke it); None for a file
     without a probe (not a detector)."""
     from ..runtime.engines import OnnxRuntimeEngine
-    probe = read_probe(read_metadata(path))
-    if probe is None:
-        return None
-    engine = OnnxRuntimeEngine(path)
-    return check_detections(engine.run, probe, engine.input_shape, True,
-                            f'{name} (int8) in ONNX Runtime')
+    return check_engine(OnnxRuntimeEngine(path), read_metadata(path), None,
+                        f'{name} (int8) in ONNX Runtime')
 
 
 def quantize_detector(config, onnx_file: str, out: str, calib_images: int = 100,

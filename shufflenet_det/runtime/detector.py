@@ -8,7 +8,7 @@ import numpy as np
 from .engines import build_engine
 from .model_file import export_metadata, read_metadata
 from .preprocess import Preprocess, boxes_to_original
-from .self_check import check_detections, computes_reduced, read_probe, say_once
+from .self_check import check_engine, computes_reduced, read_probe, say_once
 
 Image = Union[str, np.ndarray]
 
@@ -49,17 +49,14 @@ class Detector:
         self.engine = build_engine(engine, model_file, threads, precision, mode)
         self.input_shape = self.engine.input_shape
         self.preprocess = Preprocess(pipeline, self.input_shape)
-        self.agreement = None  # with the stored fp32 detections, where checked
-        if computes_reduced(metadata, precision):
-            probe = read_probe(metadata)
-            if probe is None:
-                say_once(f'{model_file}: no probe stored in the file, so its '
-                         f'{engine} results are not checked; export it again '
-                         '(tools/export_onnx.py) to have them checked')
-            else:
-                self.agreement = check_detections(
-                    self.engine.run, probe, self.input_shape, True,
-                    f'{model_file} in {engine}')
+        # agreement with the fp32 detections stored in the file, where checked
+        self.agreement = check_engine(self.engine, metadata, precision,
+                                      f'{model_file} in {engine}')
+        if self.agreement is None and computes_reduced(metadata, precision) \
+                and read_probe(metadata) is None:
+            say_once(f'{model_file}: no probe stored in the file, so its {engine} '
+                     'results are not checked; export it again (tools/export_onnx.py) '
+                     'to have them checked')
 
     @staticmethod
     def postprocess(dets: np.ndarray, labels: np.ndarray,

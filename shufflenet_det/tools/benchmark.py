@@ -27,8 +27,8 @@ from ..deploy import onnxruntime_session, openvino_model, optimize_for_inference
 from ..deploy.quantize import QUANTIZERS, quantize_model
 from ..models import rpn_forward
 from ..runtime import build_engine
-from ..runtime.model_file import read_metadata
-from ..runtime.self_check import check_detections, computes_reduced, read_probe
+from ..runtime.model_file import PROBE_KEY, read_metadata
+from ..runtime.self_check import check_engine, computes_reduced
 from .complexity import count_mult_adds
 
 # How a model is run:
@@ -372,11 +372,9 @@ def onnx_call(engine, path, threads, precision='f32'):
         request = openvino_model(path, threads, precision).create_infer_request()
         call = lambda x: request.infer({0: x})  # noqa: E731
     metadata = read_metadata(path)
-    probe = read_probe(metadata)
-    if probe is not None and computes_reduced(metadata, precision):
-        checked = build_engine(engine, path, threads, precision)
-        check_detections(checked.run, probe, checked.input_shape, True,
-                         f'{path} in {engine}')
+    if PROBE_KEY in metadata and computes_reduced(metadata, precision):
+        check_engine(build_engine(engine, path, threads, precision), metadata,
+                     precision, f'{path} in {engine}')
     return call
 
 

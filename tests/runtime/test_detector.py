@@ -152,7 +152,7 @@ def test_openvino_agrees_below_this_cpu(isa, exports, images):
     way in another engine). Not bf16 under AVX2: the cap hides bf16 from
     oneDNN but not from OpenVINO, which then fails to compile (a CPU without
     bf16 runs f32)."""
-    from shufflenet_det.runtime.self_check import TOLERANCES, agreement
+    from shufflenet_det.runtime.self_check import LEAST_AGREEMENT, MATCH_IOU, agreement
     landscape = [path for path, (height, width) in zip(images, SIZES)
                  if height <= width]
     runs = {f'{name} {precision}': (exports[name, PRECISIONS[precision][0]],
@@ -168,14 +168,13 @@ def test_openvino_agrees_below_this_cpu(isa, exports, images):
     results = json.loads(done.stdout.splitlines()[-1])
     for key, (path, precision) in runs.items():
         reference = Detector(path)  # ONNX Runtime, the same file
-        iou, least = TOLERANCES['reduced']
         for image, found in zip(landscape, results[key]):
             expected = reference(image)
             expected = (np.column_stack([expected['bboxes'], expected['scores']]),
                         expected['labels'])
             found = (np.array(found['dets'], np.float32).reshape(-1, 5),
                      np.array(found['labels'], np.int64))
-            assert agreement(expected, found, iou) >= least, (key, image)
+            assert agreement(expected, found, MATCH_IOU) >= LEAST_AGREEMENT, key
 
 
 TORCH_FREE = '''

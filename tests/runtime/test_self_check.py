@@ -134,9 +134,8 @@ def test_child_process_verdict(int8_files):
     reproduces the probe, 1 where it does not."""
     _, int8, broken = int8_files
     for path, code in ((int8, 0), (broken, 1)):
-        done = subprocess.run(
-            [sys.executable, '-m', 'shufflenet_det.runtime.self_check', path],
-            capture_output=True, text=True, timeout=300)
+        done = subprocess.run([sys.executable, '-c', self_check.CHILD, path],
+                              capture_output=True, text=True, timeout=300)
         assert done.returncode == code, done.stderr
 
 

@@ -164,8 +164,8 @@ def test_demo_refuses_bad_arguments_before_generating_data(tmp_path):
     assert tool_error('tools/demo.py', '--work-dir', work, '--cfg-options',
                       'model.backbone.widen_factr=1.0') == (
         '--cfg-options model.backbone.widen_factr: model.backbone.widen_factr is not '
-        'in the config (did you mean model.backbone.widen_factor?); allowed: keys of '
-        'the config, or +model.backbone.widen_factr=... to add it')
+        'in the config; allowed: keys of the config, or '
+        '+model.backbone.widen_factr=... to add it')
     assert not work.exists()
     assert tool_error('tools/demo.py', '--work-dir', tmp_path / 'file' / 'w') == (
         f'--work-dir {tmp_path / "file" / "w"}: {tmp_path / "file"} is a file, not a '
