@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from shufflenet_det.runtime import Detector, ImageError
+from shufflenet_det.runtime.self_check import ISA_VARIABLE
 from helpers import C4_CONFIG, ROOT, THUNDERNET_S8_CONFIG, TOP_K
 
 pytest.importorskip('onnxruntime')
@@ -130,6 +131,8 @@ def test_boxes_match_mmdet_preprocessing(name, precision, engine, exports, image
 
 CAPPED = '''
 import json, sys
+for name in ('torch', 'mmdet', 'mmengine', 'mmcv'):
+    sys.modules[name] = None  # the runtime alone, as deployed: a fast start
 from shufflenet_det.runtime import Detector
 runs = json.loads(sys.argv[1])
 results = {}
@@ -142,39 +145,65 @@ print(json.dumps(results))
 '''
 
 
+@pytest.fixture(scope='module')
+def onnxruntime_detections(exports, images):
+    """(two landscape images, {file: ONNX Runtime's (dets, labels) on each})
+    of every export, the reference of the ISA-capped OpenVINO runs."""
+    paths = [path for path, (height, width) in zip(images, SIZES)
+             if height <= width][:2]
+    detections = {}
+    for path in set(exports.values()):
+        detector = Detector(path)
+        detections[path] = [
+            (np.column_stack([result['bboxes'], result['scores']]), result['labels'])
+            for result in map(detector, paths)]
+    return paths, detections
+
+
+def capped_environment(isa):
+    """This process's environment with oneDNN capped to ``isa`` (None: not
+    capped)."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key != ISA_VARIABLE}
+    return dict(environment, **{ISA_VARIABLE: isa}) if isa else environment
+
+
 @pytest.mark.skipif(find_spec('openvino') is None, reason='openvino is not installed')
-@pytest.mark.parametrize('isa', ['AVX2', 'AVX512_CORE_VNNI'])
-def test_openvino_agrees_below_this_cpu(isa, exports, images):
+@pytest.mark.parametrize('isa', ['AVX2', 'AVX512_CORE_VNNI', 'native'])
+def test_openvino_agrees_below_this_cpu(isa, exports, onnxruntime_detections):
     """Every OpenVINO case in a process with oneDNN capped to ``isa``: each
     file passes its self-check there and its detections agree with ONNX
     Runtime's of the same file, at the self-check's reduced-precision
     tolerance (untrained detectors' scores tie, and ties may break the other
     way in another engine). Not bf16 under AVX2: the cap hides bf16 from
     oneDNN but not from OpenVINO, which then fails to compile (a CPU without
-    bf16 runs f32)."""
+    bf16 runs f32). 'native': uncapped, as a user's process starts, where
+    that differs from this process (a CPU with AMX: conftest.py)."""
+    if isa == 'native' and ISA_VARIABLE not in os.environ:
+        pytest.skip('this process runs the native kernels itself')
     from shufflenet_det.runtime.self_check import LEAST_AGREEMENT, MATCH_IOU, agreement
-    landscape = [path for path, (height, width) in zip(images, SIZES)
-                 if height <= width]
+    paths, expected = onnxruntime_detections
     runs = {f'{name} {precision}': (exports[name, PRECISIONS[precision][0]],
                                     PRECISIONS[precision][1])
             for name in ('c4', 'fpn', 'thundernet', 'thundernet_s8')
             for precision in PRECISIONS if (name, PRECISIONS[precision][0]) in exports
             and not (isa == 'AVX2' and precision == 'bf16')}
-    done = subprocess.run(
-        [sys.executable, '-c', CAPPED, json.dumps(runs), *landscape],
-        capture_output=True, text=True, timeout=600,
-        env=dict(os.environ, ONEDNN_MAX_CPU_ISA=isa))
-    assert done.returncode == 0, done.stderr[-3000:]
-    results = json.loads(done.stdout.splitlines()[-1])
-    for key, (path, precision) in runs.items():
-        reference = Detector(path)  # ONNX Runtime, the same file
-        for image, found in zip(landscape, results[key]):
-            expected = reference(image)
-            expected = (np.column_stack([expected['bboxes'], expected['scores']]),
-                        expected['labels'])
+    # native: a process per file, as the runtime chooses the ISA for the first
+    # file OpenVINO runs in a process
+    batches = [{key: run} for key, run in runs.items()] if isa == 'native' else [runs]
+    results = {}
+    for batch in batches:
+        done = subprocess.run(
+            [sys.executable, '-c', CAPPED, json.dumps(batch), *paths],
+            capture_output=True, text=True, timeout=600,
+            env=capped_environment(None if isa == 'native' else isa))
+        assert done.returncode == 0, done.stderr[-3000:]
+        results.update(json.loads(done.stdout.splitlines()[-1]))
+    for key, (path, _) in runs.items():
+        for reference, found in zip(expected[path], results[key]):
             found = (np.array(found['dets'], np.float32).reshape(-1, 5),
                      np.array(found['labels'], np.int64))
-            assert agreement(expected, found, MATCH_IOU) >= LEAST_AGREEMENT, key
+            assert agreement(reference, found, MATCH_IOU) >= LEAST_AGREEMENT, key
 
 
 TORCH_FREE = '''
@@ -184,6 +213,7 @@ for name in ('torch', 'torchvision', 'mmcv', 'mmengine', 'mmdet', 'onnx'):
 import numpy as np
 import shufflenet_det
 from shufflenet_det.runtime import Detector, ImageError
+from shufflenet_det.runtime.self_check import ISA_VARIABLE
 try:
     shufflenet_det.ShuffleNetV1
 except AttributeError as error:

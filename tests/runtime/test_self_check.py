@@ -14,7 +14,8 @@ from shufflenet_det.runtime import Detector, SelfCheckError, self_check
 from shufflenet_det.runtime.model_file import read_metadata
 from shufflenet_det.runtime.predict import main as predict
 from shufflenet_det.runtime.self_check import (ISA_CAP, ISA_VARIABLE, agreement,
-                                               choose_openvino_isa, read_probe)
+                                               choose_openvino_isa, cpu_flags,
+                                               read_probe)
 
 pytest.importorskip('onnxruntime')
 ENGINES = ['onnxruntime', pytest.param('openvino', marks=pytest.mark.skipif(
@@ -37,6 +38,10 @@ def test_agreement_scores_what_a_wrong_kernel_does():
     assert agreement(reference, relabelled, 0.5) == 0
     assert agreement(detections(), shifted, 0.5) == 0  # boxes where none are
     assert agreement(detections(), detections(), 0.5) == 1
+    flat = detections((10, 97, 50, 97, 0.5, 1))  # clipped to the image's bottom
+    assert agreement(flat, flat, 0.5) == 1
+    assert agreement(flat, detections((11, 97, 51, 97, 0.5, 1)), 0.5) == 1
+    assert agreement(flat, detections((40, 97, 80, 97, 0.5, 1)), 0.5) == 0
     # one result box cannot match two reference boxes
     double = detections((10, 10, 50, 50, 0.9, 1), (10, 10, 50, 50, 0.9, 1))
     single = detections((10, 10, 50, 50, 0.9, 1))
@@ -92,7 +97,8 @@ def test_int8_file_is_checked_where_it_loads(int8_files, engine):
     message = str(error.value)
     assert f'{broken} in {engine} on this CPU' in message
     assert 'disagrees with the fp32 detections' in message
-    assert f'{ISA_VARIABLE}={ISA_CAP}' in message and '\n' not in message
+    assert 'Workaround: ' in message and '\n' not in message
+    assert (f'{ISA_VARIABLE}={ISA_CAP}' in message) == ('amx_int8' in cpu_flags())
 
 
 def test_predict_refuses_a_wrong_int8_file_in_one_line(int8_files, tmp_path,
