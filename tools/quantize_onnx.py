@@ -37,10 +37,12 @@ def main():
     except (ValueError, SelfCheckError) as error:  # bad files, splits, counts;
         # an int8 file that disagrees with the fp32 one
         parser.exit(2, f'{parser.prog}: error: {error}\n')
+    checked = ('not checked: the fp32 file has no probe (export it again)'
+               if agreement is None else f'agreement with the fp32 detections in '
+               f'ONNX Runtime {agreement:.2f}')
     print(f'{args.out}: int8 ({args.quantizer}), calibrated on {args.calib_images} '
-          f'{args.calib_split} images; agreement with the fp32 detections in ONNX '
-          f'Runtime {agreement:.2f}')
-    if find_spec('openvino') is not None:
+          f'{args.calib_split} images; {checked}')
+    if agreement is not None and find_spec('openvino') is not None:
         try:
             detector = Detector(args.out, 'openvino')
             print(f'{args.out}: agreement in OpenVINO on this CPU '

@@ -418,8 +418,9 @@ def config_classes(cfg) -> tuple:
     if classes is None:
         dataset_type = DATASETS.get(dataset.get('type'))
         classes = getattr(dataset_type, 'METAINFO', {}).get('classes', ())
-    num_classes = cfg.model.roi_head.bbox_head.get('num_classes')
-    if len(classes) != num_classes:
+    bbox_head = cfg.model.get('roi_head', {}).get('bbox_head', {})
+    num_classes = bbox_head.get('num_classes') if isinstance(bbox_head, dict) else None
+    if num_classes is not None and len(classes) != num_classes:
         raise ValueError(
             f'the config\'s test dataset names {len(classes)} classes, its '
             f'detector predicts {num_classes}; allowed: a checkpoint with its '

@@ -3,6 +3,7 @@ tools/quantize_onnx.py): the file it writes runs where the fp32 one does, and
 bad input is refused before anything is written. Agreement of int8 and fp32
 detections on a trained model: tests/tools/test_demo.py."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,8 @@ def test_cli_writes_an_int8_file_that_runs_like_the_fp32_one(fpn_export, tmp_pat
                    '--calib-images', '3', '--calib-split', 'val',
                    '--quantizer', quantizer)
     assert f'{out}: int8 ({quantizer}), calibrated on 3 val images' in log
+    assert re.search(r'agreement with the fp32 detections in ONNX Runtime '
+                     r'(0\.[3-9]|1\.)', log), log
     assert {'QuantizeLinear', 'DequantizeLinear'} <= op_types(out)
     int8_model, fp32_model = onnx.load(out), onnx.load(fp32_file)
     # int8 weights: every convolution reads a dequantized int8 initializer
