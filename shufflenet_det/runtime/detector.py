@@ -6,9 +6,9 @@ from typing import Any, Callable, Dict, Iterable, Iterator, Optional, Tuple, Uni
 import numpy as np
 
 from .engines import build_engine
-from .model_file import export_metadata, read_metadata
+from .model_file import PROBE_KEY, export_metadata, read_metadata
 from .preprocess import Preprocess, boxes_to_original
-from .self_check import check_engine, computes_reduced, read_probe, say_once
+from .self_check import check_engine, computes_reduced, say_once
 
 Image = Union[str, np.ndarray]
 
@@ -52,8 +52,7 @@ class Detector:
         # agreement with the fp32 detections stored in the file, where checked
         self.agreement = check_engine(self.engine, metadata, precision,
                                       f'{model_file} in {engine}')
-        if self.agreement is None and computes_reduced(metadata, precision) \
-                and read_probe(metadata) is None:
+        if PROBE_KEY not in metadata and computes_reduced(metadata, precision):
             say_once(f'{model_file}: no probe stored in the file, so its {engine} '
                      'results are not checked; export it again (tools/export_onnx.py) '
                      'to have them checked')

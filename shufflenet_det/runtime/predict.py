@@ -14,8 +14,8 @@ where that is not enough, their paths below the folder they share
 (``cam1/x.jpg`` and ``cam2/x.jpg``: ``vis/cam1/x.jpg``,
 ``preds/cam1/x.jpg.json``). In a reused ``OUT``, a result of the same name
 is replaced, others are left. Every file appears whole or not at all, also
-when the run is stopped (Ctrl-C, SIGTERM). An input that cannot be read is named on one
-line and skipped; the exit status is then 1.
+when the run is stopped (Ctrl-C, SIGTERM). An input that cannot be read is
+named on one line and skipped; the exit status is then 1.
 """
 import argparse
 import json
@@ -58,7 +58,10 @@ def expand_inputs(inputs: List[str]) -> List[str]:
                       if name.lower().endswith(IMAGE_EXTENSIONS + VIDEO_EXTENSIONS)]
         else:
             files.append(path)
-    return list({osp.abspath(path): path for path in reversed(files)}.values())[::-1]
+    unique = {}  # by absolute path, in the order first given
+    for path in files:
+        unique.setdefault(osp.abspath(path), path)
+    return list(unique.values())
 
 
 def is_video(path: str) -> bool:

@@ -201,10 +201,10 @@ def check_engine(engine, metadata: Dict[str, str], precision: Optional[str],
     runtime engine: ``run``, ``input_shape``) in ``precision``: the
     agreement of :func:`check_detections`, or None where the engine computes
     in fp32 or the file has no probe (nothing to check)."""
-    probe = read_probe(metadata)
-    if probe is None or not computes_reduced(metadata, precision):
-        return None
-    return check_detections(engine.run, probe, engine.input_shape, what)
+    if PROBE_KEY not in metadata or not computes_reduced(metadata, precision):
+        return None  # (the probe's PNG is decoded only where it is run)
+    return check_detections(engine.run, read_probe(metadata), engine.input_shape,
+                            what)
 
 
 def say_once(message: str):
@@ -236,7 +236,7 @@ def choose_openvino_isa(path: str, precision: str, started: bool,
     if started or ISA_VARIABLE in os.environ or 'amx_int8' not in cpu_flags():
         return
     metadata = read_metadata(path)
-    if read_probe(metadata) is None or not computes_reduced(metadata, precision):
+    if PROBE_KEY not in metadata or not computes_reduced(metadata, precision):
         return
     if (agrees_in_child or openvino_agrees_in_child)(path, precision):
         return
