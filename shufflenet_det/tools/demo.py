@@ -8,6 +8,7 @@ Run it as ``shufflenet-det-demo``, ``python -m shufflenet_det.tools.demo`` or
 ``python tools/demo.py``, from any folder."""
 import argparse
 import importlib.util
+import json
 import os
 import os.path as osp
 import time
@@ -195,7 +196,8 @@ def run_demo(work_dir=None, config=DEMO_CONFIG, max_iters=None,
     exported to ``{work_dir}/model.onnx`` and evaluated in ONNX Runtime:
     ``metrics['onnx/bbox_mAP']`` beside PyTorch's ``coco/bbox_mAP``; with
     ``int8`` too, that file quantized to ``{work_dir}/model_int8.onnx``
-    (:func:`evaluate_int8`): ``metrics['int8/bbox_mAP']``. ``work_dir``:
+    (:func:`evaluate_int8`): ``metrics['int8/bbox_mAP']``. The metrics, config,
+    seed and iterations are also written to ``{work_dir}/metrics.json``. ``work_dir``:
     default :func:`default_work_dir`; refused if it holds another config's
     demo (:func:`check_work_dir`)."""
     start = time.time()
@@ -220,6 +222,10 @@ def run_demo(work_dir=None, config=DEMO_CONFIG, max_iters=None,
             keep.metrics.update(evaluate_int8(
                 runner, onnx_file, osp.join(work_dir, 'model_int8.onnx')))
     keep.metrics['time_s'] = time.time() - start
+    # what a sweep over configs and seeds reads back (tools/sweep_demo.py)
+    write_text_atomically(osp.join(work_dir, 'metrics.json'), json.dumps(
+        dict(keep.metrics, config=config, seed=seed, iters=runner.iter),
+        indent=1, default=float))
     return keep.metrics, checkpoint, png
 
 

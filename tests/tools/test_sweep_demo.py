@@ -1,0 +1,97 @@
+"""tools/sweep_demo.py: sweep files read and checked, variants written as
+configs that build what they say, finished runs found again, the table and
+the Pareto front; the shipped small-object sweep is valid."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from helpers import ROOT
+
+spec = importlib.util.spec_from_file_location(
+    'sweep_demo', osp.join(ROOT, 'tools', 'sweep_demo.py'))
+sweep_demo = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sweep_demo)
+
+LIGHT = osp.join(ROOT, 'configs', 'demo',
+                 'faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes-small.py')
+
+
+def write_sweep(tmp_path, variants, seeds=(0, 1)):
+    path = tmp_path / 'sweep.py'
+    path.write_text(f'seeds = {list(seeds)}\nvariants = {variants!r}\n')
+    return str(path)
+
+
+def test_shipped_sweep_reads_and_each_variant_config_builds_its_change(tmp_path):
+    seeds, variants = sweep_demo.read_sweep(
+        osp.join(ROOT, 'tools', 'sweeps', 'small_objects.py'))
+    assert seeds == [0, 1, 2] and variants[0]['name'] == 'stock'
+    files = {v['name']: sweep_demo.write_variant_config(v, str(tmp_path))
+             for v in variants}
+    assert files['light FPN'] == LIGHT  # a variant changing nothing: its config
+    cfg = Config.fromfile(files['light, FPN 256'])
+    model = cfg.model
+    assert (model.neck.out_channels, model.rpn_head.in_channels,
+            model.roi_head.bbox_roi_extractor.out_channels,
+            model.roi_head.bbox_head.in_channels) == (256, 256, 256, 256)
+    assert model.roi_head.bbox_head.fc_out_channels == 256  # the rest as based
+    stock = Config.fromfile(files['stock, 100 test proposals']).model.test_cfg.rpn
+    assert (stock.max_per_img, stock.nms_pre) == (100, 1000)
+
+
+@pytest.mark.parametrize('variants, message', [
+    ([dict(name='a')], 'name, config'),
+    ([dict(name='a', config=LIGHT, iters=3)], "['config', 'iters', 'name']"),
+    ([dict(name='A b', config=LIGHT), dict(name='a-b', config=LIGHT)],
+     "two variants are named 'a-b'"),
+    ([dict(name='a', config='missing.py')], 'no config'),
+])
+def test_bad_sweep_files_are_refused_by_name(tmp_path, variants, message):
+    with pytest.raises(ValueError, match=message.replace('[', r'\[')):
+        sweep_demo.read_sweep(write_sweep(tmp_path, variants))
+
+
+def test_finished_runs_are_found_only_for_their_config_seed_and_length(tmp_path):
+    (tmp_path / 'metrics.json').write_text(json.dumps(
+        {'config': LIGHT, 'seed': 1, 'iters': 800, 'coco/bbox_mAP': 0.4}))
+    assert sweep_demo.finished(str(tmp_path), LIGHT, 1)['coco/bbox_mAP'] == 0.4
+    assert sweep_demo.finished(str(tmp_path), LIGHT, 1, 800) is not None
+    assert sweep_demo.finished(str(tmp_path), LIGHT, 1, 1600) is None
+    assert sweep_demo.finished(str(tmp_path), LIGHT, 0) is None
+    assert sweep_demo.finished(str(tmp_path), 'other.py', 1) is None
+    assert sweep_demo.finished(str(tmp_path / 'none'), LIGHT, 1) is None
+
+
+def test_pareto_front_keeps_what_nothing_beats():
+    points = [('a', 0.5, 10), ('b', 0.4, 5), ('c', 0.3, 8), ('d', 0.5, 12),
+              ('e', 0.4, 5)]
+    assert sweep_demo.pareto_front(points) == ['a', 'b', 'e']
+
+
+def test_sweep_tabulates_finished_runs_without_training(tmp_path, capsys):
+    """Every run finished (metrics.json in place): nothing trains, the table
+    has each variant's seeds, mean and ratio to the first variant."""
+    sweep = write_sweep(tmp_path, [
+        dict(name='ref', config=LIGHT),
+        dict(name='wide', config=LIGHT,
+             overrides=dict(model=dict(neck=dict(out_channels=128))))])
+    out = tmp_path / 'out'
+    _, variants = sweep_demo.read_sweep(sweep)
+    for variant, maps in zip(variants, ([0.4, 0.6], [0.25, 0.25])):
+        config = sweep_demo.write_variant_config(variant, str(out))
+        for seed, value in enumerate(maps):
+            folder = out / sweep_demo.slug(variant['name']) / f'seed{seed}'
+            folder.mkdir(parents=True)
+            (folder / 'metrics.json').write_text(json.dumps(
+                {'config': config, 'seed': seed, 'iters': 800,
+                 'coco/bbox_mAP': value, 'coco/bbox_mAP_50': 2 * value}))
+    assert sweep_demo.main([sweep, '--out', str(out), '--no-timing']) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith('| ref') or line.startswith('| wide')]
+    assert rows == [
+        '| ref | 0.400 / 0.600 | 0.500 (0.400-0.600) | 1.000 | 1.00 | - | - |',
+        '| wide | 0.250 / 0.250 | 0.250 (0.250-0.250) | 0.500 | 0.50 | - | - |']
+    assert (out / 'results.md').read_text().splitlines()[2:] == rows

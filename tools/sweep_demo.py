@@ -1,0 +1,236 @@
+"""Train demo detectors over variants and seeds, time them beside
+torchvision's in one benchmark run, and tabulate accuracy against speed.
+
+A sweep file (read by mmengine, e.g. ``tools/sweeps/small_objects.py``)
+holds ``seeds`` and ``variants``: each a ``name``, a demo ``config``, and
+optionally ``max_iters`` and ``overrides`` (a dict merged into the config as
+a child config would: ``dict(model=dict(neck=dict(out_channels=128)))``).
+Each variant becomes a config file of its own (``<out>/configs/``), which
+``tools/demo.py`` trains per seed (``<out>/<variant>/seed<N>/``, held-out
+mAP in its ``metrics.json``; a finished run is not run again, so a killed
+sweep goes on where it stopped) and ``tools/benchmark_detector.py`` times in
+ONNX Runtime and OpenVINO at the sweep's input. The table (``results.md``)
+and the picture of mAP against the best engine's ms with the Pareto front
+(``pareto.png``) are written to ``<out>``; the first variant is the
+accuracy reference, torchvision's the speed reference.
+
+Not part of the package: a tool for the project's own measurements."""
+import argparse
+import json
+import os
+import os.path as osp
+import re
+import statistics
+import subprocess
+import sys
+
+from mmengine.config import Config
+
+from shufflenet_det.atomic import write_text_atomically
+from shufflenet_det.tools.benchmark import Spread, plot_latency
+
+TOOLS = osp.dirname(osp.abspath(__file__))
+TORCHVISION = 'torchvision:fasterrcnn_mobilenet_v3_large_320_fpn'
+VARIANT_KEYS = {'name', 'config', 'max_iters', 'overrides'}
+
+
+def slug(name):
+    """A variant's folder and file name: lower case, runs of other
+    characters than letters and digits as one '-'."""
+    return re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')
+
+
+def read_sweep(path):
+    """(seeds, variants) of a sweep file; a ValueError naming what is wrong."""
+    sweep = Config.fromfile(path)
+    seeds, variants = sweep.get('seeds'), sweep.get('variants')
+    if not seeds or not variants:
+        raise ValueError(f'{path}: needs a list of seeds and a list of variants')
+    folder, names = osp.dirname(osp.abspath(path)), set()
+    for variant in variants:
+        unknown = set(variant) - VARIANT_KEYS
+        if unknown or 'name' not in variant or 'config' not in variant:
+            raise ValueError(f'{path}: variant {dict(variant)} has keys '
+                             f'{sorted(variant)}'
+                             f'; allowed: name, config (both needed), max_iters, '
+                             'overrides')
+        if slug(variant['name']) in names:
+            raise ValueError(f'{path}: two variants are named {variant["name"]!r}')
+        names.add(slug(variant['name']))
+        variant['config'] = osp.normpath(osp.join(folder, variant['config']))
+        if not osp.isfile(variant['config']):
+            raise ValueError(f'{path}: variant {variant["name"]!r}: no config '
+                             f'{variant["config"]}')
+    return list(seeds), [dict(variant) for variant in variants]
+
+
+def write_variant_config(variant, out):
+    """The variant's config file: its config where it changes nothing, else
+    one under ``<out>/configs`` named ``<base config name>_<variant>.py``
+    (the benchmark groups by name)."""
+    if not variant.get('overrides'):
+        return variant['config']
+    base = osp.splitext(osp.basename(variant['config']))[0]
+    path = osp.join(out, 'configs', f'{base}_{slug(variant["name"])}.py')
+    text = (f'_base_ = {variant["config"]!r}\n'
+            + Config(variant['overrides'].to_dict()).pretty_text)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    write_text_atomically(path, text)
+    return path
+
+
+def train(config, variant, seed, out):
+    """The metrics of ``tools/demo.py`` on ``config`` with ``seed`` (read back
+    when that run finished before), or None when it failed (its log says
+    why)."""
+    work_dir = osp.join(out, slug(variant['name']), f'seed{seed}')
+    metrics = finished(work_dir, config, seed, variant.get('max_iters'))
+    if metrics is not None:
+        return metrics
+    command = [sys.executable, osp.join(TOOLS, 'demo.py'), '--config', config,
+               '--seed', str(seed), '--work-dir', work_dir, '--no-onnx']
+    if variant.get('max_iters'):
+        command += ['--max-iters', str(variant['max_iters'])]
+    os.makedirs(work_dir, exist_ok=True)
+    print(f'{variant["name"]}, seed {seed}: training ({work_dir}/demo.log)',
+          flush=True)
+    with open(osp.join(work_dir, 'demo.log'), 'w') as log:
+        if subprocess.run(command, stdout=log, stderr=subprocess.STDOUT).returncode:
+            print(f'{variant["name"]}, seed {seed}: failed, see its demo.log')
+            return None
+    return finished(work_dir, config, seed, variant.get('max_iters'))
+
+
+def finished(work_dir, config, seed, max_iters=None):
+    """The metrics of the demo run in ``work_dir`` if it finished training
+    ``config`` with ``seed`` (for ``max_iters``, where given), else None."""
+    path = osp.join(work_dir, 'metrics.json')
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        metrics = json.load(f)
+    same = (metrics.get('config'), metrics.get('seed')) == (config, seed)
+    return metrics if same and max_iters in (None, metrics.get('iters')) else None
+
+
+def time_configs(configs, out, threads, repeats):
+    """``{config: Spread}`` of the fastest fp32 engine of each (and of
+    torchvision's), from one ``tools/benchmark_detector.py`` run at 320x320."""
+    path = osp.join(out, 'timing.json')
+    subprocess.run([sys.executable, osp.join(TOOLS, 'benchmark_detector.py'),
+                    *configs, TORCHVISION, '--engine', 'onnxruntime', 'openvino',
+                    '--image-size', '320', '320', '--threads', str(threads),
+                    '--repeats', str(repeats), '--json', path], check=True)
+    best = {}
+    for result in json.load(open(path))['results']:
+        if result['precision'] == 'fp32':
+            ms, model = Spread(*result['ms']), result['model']
+            if model not in best or ms.median < best[model][0].median:
+                best[model] = (ms, result['engine'])
+    return best
+
+
+def summarize(variants, metrics, timing):
+    """One row per variant: name, mAP of each seed, their mean, min and max,
+    mean AP50, (Spread, engine) or None, ratios to the reference's mean mAP
+    and to torchvision's median ms."""
+    reference = None
+    rows = []
+    for variant in variants:
+        runs = [m for m in metrics[variant['name']] if m is not None]
+        maps = [m.get('coco/bbox_mAP', 0.0) for m in runs]
+        mean = statistics.mean(maps) if maps else None
+        if reference is None:
+            reference = mean
+        ms = timing.get(variant['file'])
+        fast = timing.get(TORCHVISION)
+        rows.append(dict(
+            name=variant['name'], maps=maps, mean=mean,
+            ap50=statistics.mean(m.get('coco/bbox_mAP_50', 0.0) for m in runs)
+            if runs else None,
+            ms=ms, to_reference=mean / reference if mean and reference else None,
+            to_torchvision=ms[0].median / fast[0].median if ms and fast else None))
+    return rows
+
+
+def pareto_front(points):
+    """The names of the points (name, mAP, ms) that no other point beats in
+    both: faster and at least as accurate, or as fast and more accurate."""
+    return [name for name, figure, ms in points
+            if not any((m < ms and f >= figure) or (m <= ms and f > figure)
+                       for _, f, m in points)]
+
+
+def table(rows, torchvision_ms):
+    def number(value, digits=3):
+        return '-' if value is None else f'{value:.{digits}f}'
+
+    lines = ['| variant | bbox mAP per seed | mean (min-max) | AP50 | x reference '
+             '| ms min / median / max (engine) | x torchvision |',
+             '|---|---|---|---|---|---|---|']
+    for row in rows:
+        spread = (f'{number(row["mean"])} ({min(row["maps"]):.3f}-'
+                  f'{max(row["maps"]):.3f})' if row['maps'] else '-')
+        ms = f'{row["ms"][0]} ({row["ms"][1]})' if row['ms'] else '-'
+        lines.append(f'| {row["name"]} | {" / ".join(f"{m:.3f}" for m in row["maps"])}'
+                     f' | {spread} | {number(row["ap50"])} | '
+                     f'{number(row["to_reference"], 2)} | {ms} | '
+                     f'{number(row["to_torchvision"], 2)} |')
+    if torchvision_ms:
+        lines.append(f'| torchvision MobileNetV3-320 FPN | - | - | - | - | '
+                     f'{torchvision_ms[0]} ({torchvision_ms[1]}) | 1.00 |')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('sweep', help='sweep file (seeds, variants)')
+    parser.add_argument('--out', help='default: work_dirs/sweep_<sweep file name>')
+    parser.add_argument('--seeds', type=int, nargs='+', help="instead of the file's")
+    parser.add_argument('--only', nargs='+', metavar='NAME',
+                        help='variants to train (all are tabulated)')
+    parser.add_argument('--no-timing', action='store_true',
+                        help='leave the benchmark out (its columns then read -)')
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--repeats', type=int, default=20)
+    args = parser.parse_args(argv)
+    try:
+        seeds, variants = read_sweep(args.sweep)
+        unknown = set(args.only or ()) - {v['name'] for v in variants}
+        if unknown:
+            raise ValueError(f'--only {sorted(unknown)}: allowed: '
+                             f'{[v["name"] for v in variants]}')
+    except ValueError as error:
+        parser.exit(2, f'{parser.prog}: error: {error}\n')
+    seeds = args.seeds or seeds
+    out = osp.abspath(args.out or osp.join(
+        'work_dirs', 'sweep_' + osp.splitext(osp.basename(args.sweep))[0]))
+    metrics = {}
+    for variant in variants:
+        variant['file'] = write_variant_config(variant, out)
+        chosen = args.only is None or variant['name'] in args.only
+        metrics[variant['name']] = [
+            train(variant['file'], variant, seed, out) if chosen else
+            finished(osp.join(out, slug(variant['name']), f'seed{seed}'),
+                     variant['file'], seed, variant.get('max_iters'))
+            for seed in seeds]
+    timing = {} if args.no_timing else time_configs(
+        list(dict.fromkeys(v['file'] for v in variants)), out, args.threads,
+        args.repeats)
+    rows = summarize(variants, metrics, timing)
+    text = table(rows, timing.get(TORCHVISION))
+    write_text_atomically(osp.join(out, 'results.md'), text + '\n')
+    print(text)
+    points = [(row['name'], row['mean'], row['ms'][0]) for row in rows
+              if row['ms'] and row['mean'] is not None]
+    if points:
+        front = set(pareto_front([(n, f, ms.median) for n, f, ms in points]))
+        plot_latency(osp.join(out, 'pareto.png'), {'': [
+            (name, figure, ms, 'o' if name in front else 'x')
+            for name, figure, ms in points]}, 'held-out bbox mAP (mean of seeds)',
+            latency_on_x=True, annotate=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
