@@ -19,6 +19,8 @@ import pytest
 from shufflenet_det.datasets import generate_shapes_dataset
 from helpers import ROOT, write_tiny_config
 
+pytestmark = pytest.mark.slow  # a wheel build, pip runs, fresh environments
+
 TABLE7_CONFIG = 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'
 CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-convert-weights',
                    'shufflenet-det-check-coco', 'shufflenet-det-reproduce',

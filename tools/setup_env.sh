@@ -4,7 +4,7 @@
 # Safe to rerun: every step checks what is already there, and the compiled mmcv
 # wheel is cached outside the repo ($SHUFFLENET_DET_CACHE, default
 # ~/.cache/shufflenet_det), so a second run takes seconds instead of ~10 min.
-# Pins and traps are explained in shared/reference/environment.md.
+# Why these pins and build steps: docs/get_started.md, "Set-up notes".
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,13 +19,7 @@ BASE_PINS=(setuptools==80.9.0 wheel ninja mmengine==0.10.7 'opencv-python<5'
            pycocotools)
 MMCV_VERSION=2.1.0
 MMDET_PIN=mmdet==3.3.0
-# Test-only: linters, and the peers whose models the weight-parity tests build.
-DEV_PINS=(pytest flake8 isort mmpretrain==1.2.0 timm==1.0.31)
-# ONNX export, ONNX Runtime and OpenVINO (the deploy extra); onnxscript runs
-# torch's dynamo exporter, which tests/deploy/test_onnx_export.py also checks;
-# nncf: OpenVINO's int8 quantizer (tools/quantize_onnx.py --quantizer nncf).
-DEV_PINS+=(onnx==1.23.2 onnxruntime==1.32.0 onnxscript==0.7.2 openvino==2026.4.1
-           nncf==3.4.0)
+# The test tools and engines are the package's tests extra (setup.cfg).
 
 step() { CURRENT_STEP="$1"; echo "==> [setup] $1"; }
 trap 'echo "!! [setup] failed during: ${CURRENT_STEP:-start} (rerun to resume)" >&2' ERR
@@ -84,9 +78,9 @@ if ! mmcv_ops_ok; then
     pip_install "$wheel"  # its run-time requirements
 fi
 
-step "$MMDET_PIN, test tools and shufflenet_det (editable)"
-pip_install "$MMDET_PIN" "${DEV_PINS[@]}"
-pip_install --no-build-isolation -e "$ROOT"
+step "$MMDET_PIN, shufflenet_det (editable) and its tests extra"
+pip_install "$MMDET_PIN"
+pip_install --no-build-isolation -e "$ROOT[tests]"
 
 step "runtime extra's wheels (tests/test_install.py installs them offline)"
 mapfile -t RUNTIME_REQUIREMENTS < <("$PY" "$ROOT/tools/check_runtime_wheels.py" \

@@ -89,7 +89,7 @@ PAPER_FIGURES = (
     _mobilenet(0.75, 325, 2.6),
     _mobilenet(0.5, 149, 1.3),
     _mobilenet(0.25, 41, 0.5),
-    # Counted independently with 5x5 depthwise convs everywhere (issue 19).
+    # Counted independently, with 5x5 depthwise convs everywhere.
     _snet(49, 51), _snet(146, 161), _snet(535, 535),
 )
 

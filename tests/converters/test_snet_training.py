@@ -62,6 +62,7 @@ def test_converted_file_loads_by_init_cfg(official_snet146, tmp_path):
         wrong.init_weights()
 
 
+@pytest.mark.slow
 def test_cli_checks_the_arch(official_snet146, tmp_path):
     _, path = official_snet146
     command = [sys.executable, 'tools/convert_weights.py', 'thundernet', path,

@@ -23,7 +23,7 @@ ort = pytest.importorskip('onnxruntime')
 pytest.importorskip('onnx')
 
 # The smallest width of every family and unit layout. The TorchScript-based
-# exporter dropped the channel shuffle's in-place copy (issue 14), so it runs
+# exporter once dropped the channel shuffle's in-place copy, so it runs
 # on every one; the dynamo exporter (slow) on one per layout.
 BACKBONES = {
     **{f'v1-g{g}-{variant}': (ShuffleNetV1, dict(groups=g, widen_factor=0.25,
@@ -204,13 +204,14 @@ def complete_export(path):
     return bool(OnnxDetector(str(path)).classes)
 
 
+@pytest.mark.slow
 def test_a_killed_export_leaves_the_old_file_or_the_whole_new_one(
         c4_model, tmp_path):
     """An export over an existing file, SIGKILLed during start-up and as
     soon as anything in the folder changes (the file, or a new temporary
     one), then run whole. The file is the old one, byte for byte, or the new
     one with its metadata: never empty, part of a graph or a graph without
-    metadata (issue 25)."""
+    metadata."""
     import onnx
     model = onnx.load(c4_model[1])
     model.metadata_props.add(key='test.old', value='1')

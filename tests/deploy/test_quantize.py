@@ -31,6 +31,7 @@ def op_types(path):
     'onnxruntime',
     pytest.param('nncf', marks=pytest.mark.skipif(not installed('nncf'),
                                                   reason='nncf is not installed'))])
+@pytest.mark.slow
 def test_cli_writes_an_int8_file_that_runs_like_the_fp32_one(fpn_export, tmp_path,
                                                              quantizer):
     from shufflenet_det.deploy import OnnxDetector, openvino_model

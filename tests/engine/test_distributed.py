@@ -37,6 +37,7 @@ def dist_trained(tiny_config):
     return config, work_dir, log
 
 
+@pytest.mark.slow
 def test_two_processes_train(dist_trained):
     _, work_dir, log = dist_trained
     assert 'Distributed training: True' in log
@@ -47,6 +48,7 @@ def test_two_processes_train(dist_trained):
     assert (work_dir / 'iter_2.pth').is_file()
 
 
+@pytest.mark.slow
 def test_two_processes_resume_at_the_saved_iteration(dist_trained):
     config, work_dir, _ = dist_trained
     log = dist_train(config, '--work-dir', str(work_dir), '--resume',
@@ -56,6 +58,7 @@ def test_two_processes_resume_at_the_saved_iteration(dist_trained):
     assert (work_dir / 'iter_4.pth').is_file()
 
 
+@pytest.mark.slow
 def test_two_processes_test_count_every_image_once(dist_trained, tmp_path):
     config, work_dir, _ = dist_trained
     out = tmp_path / 'predictions.pkl'
@@ -78,6 +81,7 @@ def worker_pids(pid):
         return [int(child) for child in f.read().split()]
 
 
+@pytest.mark.slow
 def test_killed_rank_fails_the_run_with_a_clear_message(tiny_config, tmp_path):
     _, config = tiny_config
     log_path = tmp_path / 'log.txt'

@@ -112,6 +112,7 @@ def detector_of(exports, name, precision, engine):
     return Detector(exports[name, kind], engine, precision=openvino_precision)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('engine', ENGINES)
 @pytest.mark.parametrize('precision', list(PRECISIONS))
 @pytest.mark.parametrize('name', ['c4', 'fpn', 'thundernet', 'thundernet_s8'])
@@ -168,6 +169,7 @@ def capped_environment(isa):
     return dict(environment, **{ISA_VARIABLE: isa}) if isa else environment
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(find_spec('openvino') is None, reason='openvino is not installed')
 @pytest.mark.parametrize('isa', ['AVX2', 'AVX512_CORE_VNNI', 'native'])
 def test_openvino_agrees_below_this_cpu(isa, exports, onnxruntime_detections):

@@ -134,6 +134,7 @@ def test_quantizer_checks_the_file_it_writes(int8_files, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []  # nothing written, no partial file
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(find_spec('openvino') is None, reason='openvino is not installed')
 def test_child_process_verdict(int8_files):
     """What choose_openvino_isa asks a fresh process: exit 0 where OpenVINO

@@ -39,6 +39,7 @@ def _registry():
     register_all_modules()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('mode', MODES)
 def test_every_timed_mode_computes_the_same_outputs(mode):
     model = MODELS.build(dict(type='ShuffleNetV1', widen_factor=0.25,
@@ -195,6 +196,7 @@ def check_speed_targets(*paths):
     return status, stdout.getvalue().splitlines()
 
 
+@pytest.mark.slow
 def test_benchmark_detector_cli_compares_engines_with_mobilenet_and_torchvision(
         tmp_path):
     # OpenVINO runs the same code path as ONNX Runtime here (the backbone
@@ -262,6 +264,7 @@ def test_benchmark_detector_cli_compares_engines_with_mobilenet_and_torchvision(
     assert (tmp_path / 'd.png').stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_benchmark_detector_cli_times_int8_alone(tmp_path):
     """int8 without fp32: its rows only, each against the int8 MobileNet."""
     code, stdout, stderr = run_benchmark(
@@ -280,6 +283,7 @@ def test_benchmark_detector_cli_times_int8_alone(tmp_path):
                                'coco-600') for line in lines)
 
 
+@pytest.mark.slow
 def test_benchmark_backbone_cli_times_every_engine(tmp_path):
     engines = ['torch', 'onnxruntime', 'openvino']
     code, stdout, stderr = run_benchmark(

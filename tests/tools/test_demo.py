@@ -25,6 +25,7 @@ def trained(tmp_path_factory):
     return (work_dir, *run_training(runner_config(work_dir, 40, 20)))
 
 
+@pytest.mark.slow
 def test_training_loss_falls_and_coco_metric_evaluates(trained):
     work_dir, runner, record, metrics = trained
     assert record.iters == list(range(40))
@@ -36,6 +37,7 @@ def test_training_loss_falls_and_coco_metric_evaluates(trained):
     assert (work_dir / 'iter_40.pth').is_file()
 
 
+@pytest.mark.slow
 def test_resume_continues_at_the_saved_iteration(trained):
     work_dir = trained[0]
     cfg = runner_config(work_dir, 40, 20)
@@ -66,6 +68,7 @@ def demo_run(tmp_path_factory):
     return work_dir, metrics, checkpoint
 
 
+@pytest.mark.slow
 def test_demo_reports_onnx_map_beside_pytorch(demo_run):
     _, metrics, _ = demo_run
     assert 'onnx/bbox_mAP' in metrics, metrics

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
@@ -29,6 +30,7 @@ def test_table_lists_every_cell_and_never_the_papers_number_as_measured():
     assert {c.paper_map for c in TABLE7} == {18.7, 25.0, 14.5, 19.8, 14.9, 19.3}
 
 
+@pytest.mark.slow
 def test_smoke_reproduction_end_to_end(tmp_path):
     """tools/reproduce_table7.py --smoke on one cell: trained and tested by
     tools/train.py and tools/test.py, mAP read from their logs, the other
@@ -57,6 +59,7 @@ def test_smoke_reproduction_end_to_end(tmp_path):
     assert markdown.count('| not run |') == len(cells)
 
 
+@pytest.mark.slow
 def test_smoke_run_plans_every_cell(tmp_path, monkeypatch):
     """--smoke with the two tools faked: each Table 7 cell's smoke config
     builds its detector for the shapes dataset, with no pretrained weights

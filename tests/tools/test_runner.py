@@ -11,6 +11,7 @@ import torch
 from helpers import C4_CONFIG, ROOT, run_tool, tool_error, tool_exit
 
 
+@pytest.mark.slow
 def test_train_resume_and_test(tiny_config):
     root, config = tiny_config
     work_dir = str(root / 'work')
@@ -80,6 +81,7 @@ def c4_checkpoint(tmp_path_factory):
     return str(path)
 
 
+@pytest.mark.slow
 def test_train_refuses_to_resume_what_cannot_be_resumed(tiny_config, c4_checkpoint,
                                                         tmp_path):
     """A 0-byte, truncated, text or other-architecture checkpoint, and a

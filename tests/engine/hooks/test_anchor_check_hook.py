@@ -5,6 +5,7 @@ import logging
 import os.path as osp
 from types import SimpleNamespace
 
+import pytest
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
@@ -17,6 +18,7 @@ train_dataloader = dict(dataset=dict(data_root='{root}', ann_file='boxes.json'))
 """
 
 
+@pytest.mark.slow
 def test_every_shipped_config_runs_the_check():
     for path in glob.glob(osp.join(ROOT, 'configs', '*', '*.py')):
         hooks = Config.fromfile(path).get('custom_hooks', [])

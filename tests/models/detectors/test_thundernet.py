@@ -94,6 +94,7 @@ def test_backbone_outputs_at_other_strides_are_refused(model_cfg):
         model.extract_feat(torch.zeros(1, 3, 64, 64))
 
 
+@pytest.mark.slow
 def test_demo_config_learns_its_training_images(tmp_path):
     """100 iterations on 8 images through mmengine's Runner, evaluated on
     those images: the total loss falls to under half its start (the RPN,
