@@ -55,3 +55,18 @@ def check_writable_folder(folder: str, what: str):
         raise ValueError(f'{what} {folder}: {existing} is not writable '
                          '(permission denied or a read-only file system); '
                          'allowed: a folder you can write')
+
+
+def check_output_path(out, *inputs):
+    """Refuse, before any work, an output path that is a folder, one of
+    the ``inputs`` (which writing it would replace), or in a folder that
+    cannot be made or written: a one-line ValueError."""
+    if osp.isdir(out):
+        raise ValueError(f'output {out} is a folder; allowed: the path of a file '
+                         'to write')
+    check_writable_folder(osp.dirname(out), f'output {out}: folder')
+    for path in inputs:
+        if osp.abspath(out) == osp.abspath(path) or (
+                osp.exists(out) and osp.exists(path) and osp.samefile(out, path)):
+            raise ValueError(f'output {out} is the input file {path}; allowed: '
+                             'another path (writing it would replace the input)')

@@ -1,4 +1,5 @@
-"""``--cfg-options key=value`` as every tool takes it: parsed by mmengine's
+"""How every tool reads a config: the file with one clear error
+(:func:`read_config`), and ``--cfg-options key=value`` parsed by mmengine's
 ``DictAction`` with a one-line error for a malformed item, and checked
 against the config before mmengine merges it, which would silently add a
 misspelled key (``score_th=0.9`` beside ``score_thr``). A key that is meant
@@ -6,6 +7,7 @@ to be new is written with a leading ``+`` (``+model.init_cfg=...``), as
 Hydra's overrides add keys."""
 import argparse
 import difflib
+import os.path as osp
 from typing import Optional
 
 from mmengine.config import DictAction
@@ -78,4 +80,29 @@ def merge_options(cfg, options: Optional[dict]):
                                  f'the config, or {NEW_KEY}{key}=... to add it')
         merged[key] = value
     cfg.merge_from_dict(merged)
+    return cfg
+
+
+def read_config(path):
+    """The mmengine ``Config`` of the file ``path``, or a one-line ValueError
+    naming it and what it is instead (missing, empty, not Python, binary,
+    no ``model``): how every tool reads its config, before any work."""
+    from mmengine.config import Config
+    if not osp.isfile(path):
+        raise ValueError(f'config {path}: ' + ('a folder, not a file' if osp.isdir(path)
+                                               else 'no such file'))
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as error:
+        raise ValueError(f'config {path} is not valid Python: {error.msg} '
+                         f'(line {error.lineno})') from None
+    except UnicodeDecodeError:
+        raise ValueError(f'config {path} is not a text file') from None
+    except Exception as error:  # whatever running the config raises
+        detail = (str(error).strip().splitlines() or [''])[0][:200]
+        raise ValueError(f'config {path} cannot be read: '
+                         f'{type(error).__name__}: {detail}') from None
+    if 'model' not in cfg:
+        raise ValueError(f'config {path} defines no model (empty, or not a '
+                         'detector config)')
     return cfg

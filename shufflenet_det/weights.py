@@ -27,13 +27,13 @@ from mmengine.logging import print_log
 from mmengine.registry import WEIGHT_INITIALIZERS
 
 from .atomic import atomic_path
+from .checkpoints import load_torch_file, misfit, state_dict_of
 from .converters import (CONVERTERS, DATA_PREPROCESSORS, convert_state_dict,
                          recognise_source)
-from .fileio import load_torch_file, misfit, state_dict_of
 from .models.stages import PRETRAINED_INIT
 
 META_KEY = 'shufflenet_det'
-# The likely causes (shufflenet_det.fileio.misfit) named when ImageNet
+# The likely causes (shufflenet_det.checkpoints.misfit) named when ImageNet
 # weights do not fit.
 PRETRAINED_CAUSES = (
     "its keys start with {prefix!r}: set prefix={prefix!r} in init_cfg",
@@ -47,7 +47,7 @@ def read_checkpoint(name):
     """(state dict, this project's metadata or {}) of ImageNet weights.
 
     ``name``: a file, URL or model-zoo name (``torchvision://...``), read
-    weights-only (:func:`shufflenet_det.fileio.load_torch_file`).
+    weights-only (:func:`shufflenet_det.checkpoints.load_torch_file`).
     """
     checkpoint = load_torch_file(name, weights_only=True)
     meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None

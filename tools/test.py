@@ -6,10 +6,10 @@ import os
 from mmdet.evaluation import DumpDetResults
 from mmengine.fileio import dump
 
-from shufflenet_det.atomic import atomic_path
+from shufflenet_det.atomic import atomic_path, check_output_path
+from shufflenet_det.checkpoints import read_trained_checkpoint
 from shufflenet_det.config_options import add_config_options
 from shufflenet_det.engine import CheckpointError, shutdown_distributed
-from shufflenet_det.fileio import check_output_path, read_trained_checkpoint
 from shufflenet_det.tools.runner import (apply_test_options, build_runner,
                                          check_annotation_files, load_config)
 

@@ -31,10 +31,9 @@ from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.utils import get_test_pipeline_cfg
 from torch import Tensor, nn
 
-from ..atomic import atomic_path
-from ..config_options import merge_options
-from ..fileio import (check_output_path, check_trained_fit, read_config,
-                      read_trained_checkpoint)
+from ..atomic import atomic_path, check_output_path
+from ..checkpoints import check_trained_fit, read_trained_checkpoint
+from ..config_options import merge_options, read_config
 from ..models import LightRPNHead, PSRoIExtractor, input_normalization, rpn_forward
 from ..ops import nms_first_k
 from ..runtime.model_file import (CLASSES_KEY, INPUT_NAME, OUTPUT_NAMES, PIPELINE_KEY,
@@ -387,7 +386,7 @@ def detector_probe(exportable: ExportableTwoStageDetector,
 def load_detector(cfg, checkpoint: Optional[str], allow_partial: bool = False):
     """The detector of ``cfg`` on the CPU, in eval mode, with the weights of
     ``checkpoint`` (None: random), loaded by the rule for trained
-    checkpoints (:func:`shufflenet_det.fileio.check_trained_fit`), checked
+    checkpoints (:func:`shufflenet_det.checkpoints.check_trained_fit`), checked
     before mmdet loads it. Its class names are the checkpoint's, else the
     config's test dataset's (:func:`config_classes`), never mmdet's COCO
     fallback."""

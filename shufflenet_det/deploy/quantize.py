@@ -17,10 +17,9 @@ from typing import Iterable, List, Optional, Sequence
 import numpy as np
 from mmengine.utils import ProgressBar
 
-from ..atomic import atomic_path
-from ..config_options import merge_options
+from ..atomic import atomic_path, check_output_path
+from ..config_options import merge_options, read_config
 from ..datasets.checked_coco import missing_files
-from ..fileio import check_output_path, read_config
 from ..runtime.model_file import (INPUT_NAME, QUANTIZED_KEY, read_export_metadata,
                                   read_metadata)
 from ..runtime.preprocess import Preprocess

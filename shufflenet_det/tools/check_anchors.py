@@ -10,8 +10,7 @@ import argparse
 import sys
 
 from ..anchor_check import check_config
-from ..config_options import add_config_options, merge_options
-from ..fileio import read_config
+from ..config_options import add_config_options, merge_options, read_config
 
 
 def main(argv=None):

@@ -15,8 +15,8 @@ shufflenet_det.tools.convert_weights`` or ``python tools/convert_weights.py``.
 import argparse
 import sys
 
+from ..atomic import check_output_path
 from ..converters import CONVERTERS, DATA_PREPROCESSORS
-from ..fileio import check_output_path
 from ..weights import convert_checkpoint, save_converted
 
 

@@ -20,10 +20,9 @@ from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
 from ..atomic import atomic_path, check_writable_folder, write_text_atomically
-from ..config_options import add_config_options, merge_options
+from ..config_options import add_config_options, merge_options, read_config
 from ..datasets import SHAPE_CLASSES, generate_shapes_dataset
 from ..engine import KeepMetricsHook
-from ..fileio import read_config
 from ..paths import config_path
 
 DEMO_CONFIG = config_path('demo/faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes.py')

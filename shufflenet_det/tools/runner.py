@@ -7,9 +7,8 @@ from mmengine.config import ConfigDict
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from ..config_options import merge_options
+from ..config_options import merge_options, read_config
 from ..engine import init_distributed
-from ..fileio import read_config
 
 # Flip test-time augmentation, mmdet's default for ``--tta``.
 DEFAULT_TTA_MODEL = dict(
@@ -25,7 +24,7 @@ TTA_FLIP = dict(
 
 
 def load_config(path, work_dir=None, cfg_options=None, launcher='none'):
-    """Load a config (:func:`shufflenet_det.fileio.read_config`: a one-line
+    """Load a config (:func:`shufflenet_det.config_options.read_config`: a one-line
     ValueError for a file that is none); work_dir: argument > config >
     ./work_dirs/<name>."""
     cfg = read_config(path)

@@ -5,7 +5,8 @@ import os.path as osp
 from mmdet.registry import HOOKS
 from mmengine.hooks import CheckpointHook, Hook
 
-from ...fileio import ATOMIC_BACKEND, check_trained_fit, read_trained_checkpoint
+from ...checkpoints import check_trained_fit, read_trained_checkpoint
+from ..atomic_backend import ATOMIC_BACKEND
 
 
 class CheckpointError(ValueError):

@@ -6,7 +6,7 @@ from mmengine.config import Config
 from mmengine.hooks import CheckpointHook
 
 from shufflenet_det.engine import TrainedCheckpointHook
-from shufflenet_det.fileio import AtomicLocalBackend
+from shufflenet_det.engine.atomic_backend import AtomicLocalBackend
 
 
 def test_checkpoints_are_saved_whole_or_not_at_all(tmp_path):

@@ -1,160 +1,27 @@
-"""Checkpoints and configs read with one clear error, output paths that
-cannot be right refused, and mmengine's checkpoint writes made whole or not
-at all (through :mod:`shufflenet_det.atomic`, how every file is written).
+"""Checkpoints read with one clear error, and the rule of every strict load.
 
-A checkpoint name is a local file, an ``http(s)://`` URL or one of
-mmengine's model-zoo names (``torchvision://``, ``mmcls://``,
-``open-mmlab://``), resolved with mmengine's own tables. Downloads land in
-the cache mmengine's http loader uses (``torch.hub.get_dir()/checkpoints``,
-i.e. ``$TORCH_HOME/hub/checkpoints``), once; where the file name carries a
-SHA256 prefix (torch.hub's ``name-<sha256>.ext`` convention, as torchvision
-and OpenMMLab name their files) the download is checked against it. Unlike
-mmengine's loader (``weights_only=False`` on every torch), foreign weights
-are unpickled weights-only.
+A checkpoint name is a local file, or a URL or model-zoo name
+(:mod:`shufflenet_det.model_zoo`, downloaded once). Unlike mmengine's loader
+(``weights_only=False`` on every torch), foreign weights are unpickled
+weights-only; a trained detector's checkpoint is read as mmengine's runner
+reads it, and fits its config's model or is refused in one line naming what
+is missing or of another shape.
 """
 import inspect
 import logging
-import os
 import os.path as osp
 import re
-import socket
 import zipfile
 from collections import Counter
-from urllib.parse import urlparse
 
 import torch
-from mmengine.dist import barrier, get_dist_info
-from mmengine.fileio import LocalBackend, register_backend
 
-from .atomic import atomic_path, check_writable_folder
+from .model_zoo import checkpoint_url, download
 
-# Seconds a download may wait for the server before it fails.
-DOWNLOAD_TIMEOUT_S = 60
-# A file name's SHA256 prefix: 8 or more hex digits after its last '-'.
-HASH_PREFIX = re.compile(r'-([0-9a-f]{8,})\.[^-]*$')
 # torch.save's format before 1.6: a pickle starting with this magic number.
 LEGACY_MAGIC = b'\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19'
 # Keys under which training frameworks nest the weights.
 WRAPPER_KEYS = ('state_dict', 'model', 'model_state_dict', 'module')
-# mmengine file backend name of AtomicLocalBackend.
-ATOMIC_BACKEND = 'shufflenet_det_atomic_local'
-
-
-@register_backend(ATOMIC_BACKEND)
-class AtomicLocalBackend(LocalBackend):
-    """mmengine's local file backend, writing each file whole or not at all
-    (:func:`atomic_path`): what checkpoints are saved with
-    (``TrainedCheckpointHook``)."""
-
-    def put(self, obj, filepath):
-        with atomic_path(filepath) as partial:
-            super().put(obj, partial)
-
-    def put_text(self, obj, filepath, encoding='utf-8'):
-        with atomic_path(filepath) as partial:
-            super().put_text(obj, partial, encoding)
-
-
-def check_output_path(out, *inputs):
-    """Refuse, before any work, an output path that is a folder, one of
-    the ``inputs`` (which writing it would replace), or in a folder that
-    cannot be made or written: a one-line ValueError."""
-    if osp.isdir(out):
-        raise ValueError(f'output {out} is a folder; allowed: the path of a file '
-                         'to write')
-    check_writable_folder(osp.dirname(out), f'output {out}: folder')
-    for path in inputs:
-        if osp.abspath(out) == osp.abspath(path) or (
-                osp.exists(out) and osp.exists(path) and osp.samefile(out, path)):
-            raise ValueError(f'output {out} is the input file {path}; allowed: '
-                             'another path (writing it would replace the input)')
-
-
-def read_config(path):
-    """The mmengine ``Config`` of the file ``path``, or a one-line ValueError
-    naming it and what it is instead (missing, empty, not Python, binary,
-    no ``model``): how every tool reads its config, before any work."""
-    from mmengine.config import Config
-    if not osp.isfile(path):
-        raise ValueError(f'config {path}: ' + ('a folder, not a file' if osp.isdir(path)
-                                               else 'no such file'))
-    try:
-        cfg = Config.fromfile(path)
-    except SyntaxError as error:
-        raise ValueError(f'config {path} is not valid Python: {error.msg} '
-                         f'(line {error.lineno})') from None
-    except UnicodeDecodeError:
-        raise ValueError(f'config {path} is not a text file') from None
-    except Exception as error:  # whatever running the config raises
-        detail = (str(error).strip().splitlines() or [''])[0][:200]
-        raise ValueError(f'config {path} cannot be read: '
-                         f'{type(error).__name__}: {detail}') from None
-    if 'model' not in cfg:
-        raise ValueError(f'config {path} defines no model (empty, or not a '
-                         'detector config)')
-    return cfg
-
-
-def _zoo_urls():
-    """mmengine's name -> URL tables, by scheme."""
-    from mmengine.runner.checkpoint import (get_external_models, get_mmcls_models,
-                                            get_torchvision_models)
-    return {'torchvision://': get_torchvision_models, 'mmcls://': get_mmcls_models,
-            'open-mmlab://': get_external_models}
-
-
-def checkpoint_url(name):
-    """The URL of a model-zoo name (``torchvision://shufflenet_v2_x1_0.
-    imagenet1k_v1``), or ``name`` itself if it is an http(s) URL."""
-    if name.startswith(('http://', 'https://')):
-        return name
-    for scheme, urls in _zoo_urls().items():
-        if name.startswith(scheme):
-            table = urls()
-            url = table.get(name[len(scheme):])
-            if not url:
-                similar = sorted(k for k in table if k.split('.')[0].startswith(
-                    name[len(scheme):].split('.')[0][:6]))
-                raise ValueError(f'{name}: mmengine knows no such {scheme} name'
-                                 + (f'; similar: {", ".join(similar)}' if similar
-                                    else ''))
-            return url
-    raise ValueError(f'{name}: not a file, and not a URL this project reads '
-                     '(allowed: http(s)://, ' + ', '.join(_zoo_urls()) + ')')
-
-
-def _download_once(url):
-    filename = osp.basename(urlparse(url).path)
-    cached = osp.join(torch.hub.get_dir(), 'checkpoints', filename)
-    if osp.isfile(cached):
-        return cached
-    os.makedirs(osp.dirname(cached), exist_ok=True)
-    match = HASH_PREFIX.search(filename)
-    previous = socket.getdefaulttimeout()  # torch.hub's urlopen has no timeout
-    socket.setdefaulttimeout(previous or DOWNLOAD_TIMEOUT_S)
-    try:  # into a temporary file, moved into place when whole and checked
-        torch.hub.download_url_to_file(url, cached, match and match[1],
-                                       progress=False)
-    except (OSError, RuntimeError) as error:
-        raise ValueError(f'could not download {url}: {error}') from error
-    finally:
-        socket.setdefaulttimeout(previous)
-    return cached
-
-
-def download(url):
-    """Local copy of ``url`` in mmengine's (torch.hub's) checkpoint cache,
-    downloaded only if it is not there yet, its SHA256 prefix checked. In a
-    distributed run rank 0 downloads and the others then read its copy, as
-    mmengine's http loader does."""
-    rank, world_size = get_dist_info()
-    if rank == 0:
-        cached = _download_once(url)
-    if world_size > 1:
-        barrier()
-    if rank > 0:
-        cached = _download_once(url)
-    return cached
 
 
 def local_checkpoint(name):

@@ -1,9 +1,9 @@
-"""Reading checkpoints by name (shufflenet_det.fileio): URLs downloaded once
-into mmengine's cache with their hash checked, model-zoo names resolved by
-mmengine, and one clear line for a file that is no checkpoint, a checkpoint
-that does not fit, or a config that is none - in the library and in every
-tool; files written whole or not at all, outputs that cannot be right
-refused."""
+"""Reading checkpoints by name (shufflenet_det.checkpoints, .model_zoo): URLs
+downloaded once into mmengine's cache with their hash checked, model-zoo
+names resolved by mmengine, and one clear line for a file that is no
+checkpoint, a checkpoint that does not fit, or a config that is none - in
+the library and in every tool; files written whole or not at all, outputs
+that cannot be right refused."""
 import argparse
 import hashlib
 import http.server
@@ -22,10 +22,11 @@ from mmdet.registry import MODELS
 from mmdet.utils import register_all_modules
 from torch import nn
 
-from shufflenet_det import fileio
-from shufflenet_det.atomic import atomic_path
-from shufflenet_det.fileio import (check_output_path, check_trained_fit, checkpoint_url,
-                                   load_torch_file, read_config)
+from shufflenet_det import model_zoo
+from shufflenet_det.atomic import atomic_path, check_output_path
+from shufflenet_det.checkpoints import check_trained_fit, load_torch_file
+from shufflenet_det.config_options import read_config
+from shufflenet_det.model_zoo import checkpoint_url
 from shufflenet_det.weights import convert_checkpoint
 from helpers import ROOT, randomize, tool_error
 
@@ -120,7 +121,7 @@ def test_url_whose_hash_differs_fails_and_caches_nothing(server, cache, tmp_path
 
 def test_server_that_does_not_answer_fails_in_time(server, cache, monkeypatch):
     base, _, requests = server
-    monkeypatch.setattr(fileio, 'DOWNLOAD_TIMEOUT_S', 0.5)
+    monkeypatch.setattr(model_zoo, 'DOWNLOAD_TIMEOUT_S', 0.5)
     with pytest.raises(ValueError, match=rf'could not download {base}/slow.pth: .*'
                        'timed out'):
         load_torch_file(f'{base}/slow.pth')
