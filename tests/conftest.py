@@ -8,9 +8,9 @@ import torch
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.runtime.self_check import ISA_CAP, ISA_VARIABLE, cpu_flags
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import (C4_CONFIG, ROOT, THUNDERNET_S8_CONFIG, TOP_K, MegviiShuffleNet,
-                     export_command, randomise_batch_norm, randomize, run_tool,
-                     write_tiny_config)
+from helpers import (C4_CONFIG, ROOT, THUNDERNET_S8_CONFIG, TOP_K, export_command,
+                     randomise_batch_norm, randomize, run_tool, write_tiny_config)
+from reference_networks import MegviiShuffleNet
 
 # On a CPU with AMX, OpenVINO's AMX int8 kernels get grouped convolutions
 # wrong, and the runtime caps a process to AVX-512 VNNI before OpenVINO starts

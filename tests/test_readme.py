@@ -19,7 +19,8 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import ROOT, check_feature_strides, markdown_blocks, markdown_files
+from doc_blocks import markdown_blocks, markdown_files
+from helpers import ROOT, check_feature_strides
 
 BLOCKS = [(path, block) for path in markdown_files()
           for block in markdown_blocks(path, 'python')]

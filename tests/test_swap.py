@@ -8,7 +8,8 @@ from mmengine.config import Config
 from mmengine.hub import get_config
 
 import shufflenet_det  # noqa: F401
-from helpers import check_feature_strides, readme_python_blocks, run_loss_and_predict
+from doc_blocks import readme_python_blocks
+from helpers import check_feature_strides, run_loss_and_predict
 
 
 @pytest.mark.parametrize('config,backbone,neck', [

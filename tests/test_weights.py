@@ -150,7 +150,7 @@ def published_checkpoint(source, folder):
             head=dict(type='LinearClsHead', num_classes=1000, in_channels=480)))
         state = dict(meta=dict(), state_dict=model.state_dict())
     elif source == 'megvii':
-        from helpers import MegviiShuffleNet
+        from reference_networks import MegviiShuffleNet
         model = MegviiShuffleNet([-1, 24, 240, 480, 960], group=3)
         cfg = dict(type='ShuffleNetV1', groups=3, widen_factor=1.0)
         state = dict(state_dict={f'module.{k}': v

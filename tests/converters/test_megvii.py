@@ -12,8 +12,9 @@ from mmengine.config import Config
 from shufflenet_det.converters.megvii import (megvii_shuffle_source,
                                               paper_shuffle_source, shuffle_relabelling)
 from shufflenet_det.weights import convert_checkpoint, save_converted
-from helpers import (INPUTS, ROOT, MegviiShuffleNet, assert_close, forward_ours,
-                     ours_after_conversion, randomize)
+from helpers import (INPUTS, ROOT, assert_close, forward_ours, ours_after_conversion,
+                     randomize)
+from reference_networks import MegviiShuffleNet
 
 
 @pytest.mark.parametrize('channels,group,expected_cfg', [

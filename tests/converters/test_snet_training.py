@@ -9,8 +9,9 @@ import torch
 from mmdet.registry import MODELS
 
 from shufflenet_det.weights import convert_checkpoint, save_converted
-from helpers import (INPUTS, ROOT, ThunderNetSNet, assert_close, forward_ours,
-                     ours_after_conversion, randomize)
+from helpers import (INPUTS, ROOT, assert_close, forward_ours, ours_after_conversion,
+                     randomize)
+from reference_networks import ThunderNetSNet
 
 
 def write_official(path, model):

@@ -3,7 +3,7 @@ import torch
 
 from shufflenet_det.tools.complexity import (PAPER_FIGURES, build_classifier,
                                              measure_complexity, params_match)
-from helpers import documented_complexity
+from doc_blocks import documented_complexity
 
 DOCUMENTED = documented_complexity()
 
