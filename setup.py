@@ -3,7 +3,8 @@
 configs/ and tools/ stay at the repository's top level and are copied into
 the built package as ``shufflenet_det/.mim/{configs,tools}``, the way
 OpenMMLab packages ship theirs, so that a wheel install finds them
-(``shufflenet_det.paths``). An editable install reads them from the checkout.
+(``shufflenet_det.paths``); the project's own set-up and measurement scripts
+stay out. An editable install reads them from the checkout.
 """
 import os.path as osp
 import shutil
@@ -13,6 +14,10 @@ from setuptools.command.build_py import build_py
 
 HERE = osp.dirname(osp.abspath(__file__))
 MIM_FOLDERS = ('configs', 'tools')
+# tools/ of the project, not of its users: set-up, the wheels the install
+# tests use, the project's speed targets and accuracy sweeps.
+PROJECT_ONLY = ('setup_env.sh', 'check_runtime_wheels.py', 'check_speed_targets.py',
+                'sweep_demo.py', 'sweeps')
 
 
 class BuildPyWithMim(build_py):
@@ -26,7 +31,8 @@ class BuildPyWithMim(build_py):
             target = osp.join(self.build_lib, 'shufflenet_det', '.mim', folder)
             shutil.rmtree(target, ignore_errors=True)  # no stale files from build/
             shutil.copytree(osp.join(HERE, folder), target,
-                            ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+                            ignore=shutil.ignore_patterns('__pycache__', '*.pyc',
+                                                          *PROJECT_ONLY))
 
 
 setup(cmdclass={'build_py': BuildPyWithMim})

@@ -22,10 +22,14 @@ from helpers import ROOT, write_tiny_config
 pytestmark = pytest.mark.slow  # a wheel build, pip runs, fresh environments
 
 TABLE7_CONFIG = 'shufflenet_v1/faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-600.py'
-CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-convert-weights',
-                   'shufflenet-det-check-coco', 'shufflenet-det-reproduce',
-                   'shufflenet-det-complexity', 'shufflenet-det-predict',
-                   'shufflenet-det-check-anchors')
+CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-train', 'shufflenet-det-test',
+                   'shufflenet-det-export', 'shufflenet-det-quantize',
+                   'shufflenet-det-convert-weights', 'shufflenet-det-check-coco',
+                   'shufflenet-det-reproduce', 'shufflenet-det-complexity',
+                   'shufflenet-det-predict', 'shufflenet-det-check-anchors')
+# tools/ of the project alone, left out of the wheel
+PROJECT_TOOLS = ('setup_env.sh', 'check_runtime_wheels.py', 'check_speed_targets.py',
+                 'sweep_demo.py')
 # where tools/setup_env.sh downloads the runtime extra's wheels
 RUNTIME_WHEELS = osp.join(os.environ.get('SHUFFLENET_DET_CACHE', osp.expanduser(
     '~/.cache/shufflenet_det')), 'runtime-wheels')
@@ -78,6 +82,7 @@ def test_wheel_carries_configs_tools_license_and_no_tests(wheel):
                glob.glob(osp.join(ROOT, 'configs', '**', '*.*'), recursive=True)}
     assert configs and {f'shufflenet_det/.mim/{c}' for c in configs} <= set(names)
     assert 'shufflenet_det/.mim/tools/train.py' in names
+    assert not {f'shufflenet_det/.mim/tools/{t}' for t in PROJECT_TOOLS} & set(names)
     assert any(n.endswith('.dist-info/licenses/LICENSE') or
                n.endswith('.dist-info/LICENSE') for n in names)
     assert not [n for n in names if n.startswith('tests/') or '/tests/' in n]
@@ -170,9 +175,11 @@ def test_installed_wheel_works_from_outside_the_checkout(wheel, tmp_path):
     assert out.split()[2:] == sorted(CONSOLE_SCRIPTS)
     for script in CONSOLE_SCRIPTS:
         assert osp.isfile(tmp_path / 'venv' / 'bin' / script)
-    help_text = run([str(tmp_path / 'venv' / 'bin' / 'shufflenet-det-demo'), '--help'],
-                    cwd=elsewhere, env=env)
-    assert '--max-iters' in help_text
+    bin_dir = tmp_path / 'venv' / 'bin'
+    called = ('train', 'test', 'export', 'quantize', 'predict', 'check-anchors')
+    for script in set(CONSOLE_SCRIPTS) - {f'shufflenet-det-{c}' for c in called}:
+        help_text = run([str(bin_dir / script), '--help'], cwd=elsewhere, env=env)
+        assert help_text.startswith(f'usage: {script}'), help_text[:200]
 
     import mmdet
     mmdet_train = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
@@ -184,6 +191,24 @@ def test_installed_wheel_works_from_outside_the_checkout(wheel, tmp_path):
     log = run([python, mmdet_train, 'tiny.py', '--work-dir', 'work'],
               cwd=elsewhere, env=env)
     assert osp.isfile(elsewhere / 'work' / 'iter_2.pth'), log[-2000:]
+
+    # the user's chain on the installed commands alone (the commands above
+    # answer --help)
+    def command(script, *args):
+        return run([str(bin_dir / f'shufflenet-det-{script}'), *args], cwd=elsewhere,
+                   env=env)
+    command('train', 'tiny.py', '--work-dir', 'mine')
+    command('test', 'tiny.py', 'mine/iter_2.pth', '--out', 'predictions.pkl')
+    assert 'input [1, 3, 128, 128]' in command('export', 'tiny.py', 'mine/iter_2.pth',
+                                               'model.onnx')
+    command('quantize', 'tiny.py', 'model.onnx', 'int8.onnx', '--calib-images', '2')
+    command('predict', 'int8.onnx', 'data/val', '--out-dir', 'out')
+    anchors = subprocess.run([str(bin_dir / 'shufflenet-det-check-anchors'), 'tiny.py'],
+                             cwd=elsewhere, env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert anchors.returncode in (0, 1) and 'anchor' in anchors.stdout, anchors.stderr
+    assert osp.isfile(elsewhere / 'predictions.pkl')
+    assert len(os.listdir(elsewhere / 'out' / 'preds')) == 2
 
 
 def test_runtime_extra_installs_alone_and_predicts(wheel, thundernet_model, tmp_path):
