@@ -46,6 +46,17 @@ variants = [
     dict(name='light, 1000 test proposals', config=light,
          overrides=test_proposals(1000)),
     dict(name='light, 2x iterations', config=light, max_iters=1600),
+    # normalised neck and head (He et al., "Rethinking ImageNet Pre-training":
+    # GN in the FPN and a 4conv1fc head trains from scratch)
+    dict(name='light, GN in FPN and 4conv1fc head', config=light,
+         overrides=dict(model=dict(
+             neck=dict(norm_cfg=dict(type='GN', num_groups=16)),
+             roi_head=dict(bbox_head=dict(
+                 type='Shared4Conv1FCBBoxHead', conv_out_channels=64,
+                 norm_cfg=dict(type='GN', num_groups=16)))))),
+    # the stride-8 ThunderNet up: its CEM normalised
+    dict(name='ThunderNet s8, BN in CEM', config=thundernet,
+         overrides=dict(model=dict(neck=dict(norm_cfg=dict(type='BN'))))),
     # from the stock head down
     dict(name='stock, FPN 64', config=stock, overrides=fpn_width(64)),
     dict(name='stock, FCs 256', config=stock, overrides=fc_width(256)),

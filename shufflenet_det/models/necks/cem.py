@@ -2,6 +2,7 @@
 from typing import Sequence, Tuple
 
 import torch.nn.functional as F
+from mmcv.cnn import build_norm_layer
 from mmdet.registry import MODELS
 from mmengine.model import BaseModule
 from torch import Tensor, nn
@@ -17,10 +18,13 @@ class CEM(BaseModule):
     RPN and the PSRoIAlign. Given C3, C4 and C5 it adds C4 upsampled 2x and
     C5 4x to C3: the same context on a stride-8 map, where objects under
     32 px cover several cells (the small-object ThunderNet; not in the
-    paper). No norm or activation, as in the paper and the official code
-    (whose convs have a bias and Xavier-uniform init, kept here). The convs
+    paper). No norm or activation by default, as in the paper and the
+    official code (whose convs have a bias and Xavier-uniform init, kept
+    here); with ``norm_cfg`` each branch is normalised before the sum (its
+    conv then without bias), for training from scratch (He et al.,
+    "Rethinking ImageNet Pre-training", normalise neck and heads). The convs
     are named by the map they read: ``c4_conv``, ``c5_conv``, ``global_conv``
-    (and ``c3_conv``).
+    (and ``c3_conv``), their norms ``c4_norm``, ...
 
     Args:
         in_channels (Sequence[int]): Channels of the maps, finest first, each
@@ -28,11 +32,14 @@ class CEM(BaseModule):
             32) or C3, C4, C5 (strides 8, 16, 32).
         out_channels (int): 245 in ThunderNet: 5 channels x 7 x 7 bins for
             the PSRoIAlign.
+        norm_cfg (dict, optional): mmcv norm layer of each branch, e.g.
+            ``dict(type='GN', num_groups=...)``; None: none (the paper).
         init_cfg (dict | list[dict], optional): mmengine initialisation.
     """
 
     def __init__(self, in_channels: Sequence[int] = (264, 528),
                  out_channels: int = 245,
+                 norm_cfg=None,
                  init_cfg=dict(type='Xavier', layer='Conv2d', distribution='uniform')):
         super().__init__(init_cfg=init_cfg)
         if len(in_channels) not in (2, 3):
@@ -41,9 +48,18 @@ class CEM(BaseModule):
         self.in_channels = tuple(in_channels)
         self.out_channels = out_channels
         self.names = [f'c{6 - len(in_channels) + i}' for i in range(len(in_channels))]
-        for name, channels in zip(self.names, in_channels):
-            setattr(self, f'{name}_conv', nn.Conv2d(channels, out_channels, 1))
-        self.global_conv = nn.Conv2d(in_channels[-1], out_channels, 1)
+        for name, channels in zip(self.names + ['global'],
+                                  [*in_channels, in_channels[-1]]):
+            self.add_module(f'{name}_conv', nn.Conv2d(channels, out_channels, 1,
+                                                      bias=norm_cfg is None))
+            if norm_cfg is not None:
+                self.add_module(f'{name}_norm',
+                                build_norm_layer(norm_cfg, out_channels)[1])
+
+    def _branch(self, name: str, x: Tensor) -> Tensor:
+        x = getattr(self, f'{name}_conv')(x)
+        norm = getattr(self, f'{name}_norm', None)
+        return x if norm is None else norm(x)
 
     def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor]:
         names = [n.upper() for n in self.names]
@@ -63,8 +79,8 @@ class CEM(BaseModule):
                 'of 32 (pad_size_divisor=32)')
         out = 0
         for level, (name, x) in enumerate(zip(self.names, inputs)):
-            x = getattr(self, f'{name}_conv')(x)
+            x = self._branch(name, x)
             out = out + (F.interpolate(x, scale_factor=2.**level, mode='nearest')
                          if level else x)
-        context = self.global_conv(inputs[-1].mean(dim=(2, 3), keepdim=True))
+        context = self._branch('global', inputs[-1].mean(dim=(2, 3), keepdim=True))
         return (out + context, )  # in the official code's order: C4 + C5 + context

@@ -35,6 +35,22 @@ def test_cem_on_c3_sums_four_scales_at_stride_8():
         cem((c4, c5))
 
 
+def test_cem_with_norm_normalises_each_branch_before_the_sum():
+    cem = CEM(in_channels=(8, 12), out_channels=20,
+              norm_cfg=dict(type='GN', num_groups=4)).eval()
+    assert all(getattr(cem, f'{n}_conv').bias is None for n in ('c4', 'c5', 'global'))
+    assert sorted(k for k in cem.state_dict() if 'norm' in k) == [
+        f'{n}_norm.{p}' for n in ('c4', 'c5', 'global') for p in ('bias', 'weight')]
+    c4, c5 = torch.randn(2, 8, 6, 10), torch.randn(2, 12, 3, 5)
+    (out, ) = cem((c4, c5))
+    expected = (cem.c4_norm(cem.c4_conv(c4))
+                + cem.c5_norm(cem.c5_conv(c5)).repeat_interleave(2, 2)
+                .repeat_interleave(2, 3)
+                + cem.global_norm(cem.global_conv(c5.mean((2, 3), keepdim=True))))
+    torch.testing.assert_close(out, expected)
+    assert not hasattr(CEM(in_channels=(8, 12), out_channels=20), 'c4_norm')
+
+
 def test_cem_default_init_is_xavier_uniform():
     cem = CEM()
     cem.init_weights()
