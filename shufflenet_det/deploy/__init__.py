@@ -7,10 +7,10 @@ from .onnx_export import (ExportableTwoStageDetector, default_input_shape,
                           export_detector, export_module, export_onnx)
 from .optimize import densify_grouped_convs, optimize_for_inference
 from .quantize import quantize_detector, quantize_model
-from .runtime import OnnxDetector, evaluate_coco
+from .evaluate import evaluate_coco
 
 __all__ = [
-    'ExportableTwoStageDetector', 'OnnxDetector', 'default_input_shape',
+    'ExportableTwoStageDetector', 'default_input_shape',
     'densify_grouped_convs', 'evaluate_coco', 'export_detector', 'export_module',
     'export_onnx', 'onnxruntime_session', 'openvino_model', 'optimize_for_inference',
     'quantize_detector', 'quantize_model'

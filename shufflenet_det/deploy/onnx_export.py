@@ -467,7 +467,7 @@ def export_onnx(config, checkpoint: Optional[str], out: str,
     to ``out`` (ONNX) for inputs of ``shape`` (H, W; default:
     :func:`default_input_shape`), with the TorchScript-based exporter (as
     mmdeploy). The test pipeline and class names go into the file's
-    metadata for :class:`shufflenet_det.deploy.OnnxDetector`; ``out``
+    metadata for :class:`shufflenet_det.runtime.Detector`; ``out``
     appears only complete, with them. Returns the input shape.
 
     A ``checkpoint`` that is not one, or does not fit the model (unless

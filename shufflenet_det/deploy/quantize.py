@@ -2,9 +2,10 @@
 
 A detector written by :func:`shufflenet_det.deploy.export_onnx` is calibrated
 on images of its config's own dataset, each put through the test pipeline
-stored in the file and zero-padded exactly as :class:`OnnxDetector` feeds
-them (:class:`shufflenet_det.runtime.Preprocess`), so that calibration sees
-what the graph sees.
+stored in the file and zero-padded exactly as
+:class:`shufflenet_det.runtime.Detector` feeds them
+(:class:`shufflenet_det.runtime.Preprocess`), so that calibration sees what
+the graph sees.
 Two quantizers write the same kind of file, ONNX with QuantizeLinear /
 DequantizeLinear pairs (QDQ, per-channel int8 weights), which ONNX Runtime and
 OpenVINO both run in int8: ONNX Runtime's ``quantize_static`` and NNCF's

@@ -5,8 +5,8 @@ torchvision's ``fasterrcnn_mobilenet_v3_large_320_fpn`` end to end (its own
 transform; eager and exported), in the same run, rounds interleaved, one
 process per engine. Also images/s in throughput mode, OpenVINO's bf16 beside
 f32 and int8, and the cold start (import, load, first image) of the runtime
-against :class:`shufflenet_det.deploy.OnnxDetector`. Random weights with a
-silenced RPN (:func:`~.benchmark.silence_rpn`), as in benchmark_detector."""
+alone and beside the training stack. Random weights with a silenced RPN
+(:func:`~.benchmark.silence_rpn`), as in benchmark_detector."""
 import argparse
 import functools
 import os.path as osp
@@ -35,12 +35,13 @@ DEFAULT_CONFIGS = ('thundernet/thundernet_snet49_cem-80e_coco-320.py',
 INT8_CONFIGS = DEFAULT_CONFIGS[:2]
 STAGES = ('decode', 'preprocess', 'inference', 'postprocess')
 # the runtime as installed alone (the training stack made unimportable), and
-# OnnxDetector, which imports it
+# beside the training stack (shufflenet_det.deploy imports it)
 TRAINING_STACK = ('torch', 'torchvision', 'mmcv', 'mmengine', 'mmdet')
 COLD_START = {
     'runtime, no training stack': f'for name in {TRAINING_STACK}:\n'
     '    sys.modules[name] = None\nfrom shufflenet_det.runtime import Detector as D',
-    'OnnxDetector': 'from shufflenet_det.deploy import OnnxDetector as D'}
+    'runtime beside the training stack': 'import shufflenet_det.deploy\n'
+    'from shufflenet_det.runtime import Detector as D'}
 
 
 def export_models(configs, image, folder, int8):

@@ -122,9 +122,10 @@ def evaluate_onnx(runner, checkpoint, onnx_file):
     ONNX Runtime on the runner's validation set, keys prefixed 'onnx/'; with
     OpenVINO installed, also in its bf16 precision (its default on CPUs with
     AMX), keys prefixed 'bf16/'."""
-    from ..deploy import OnnxDetector, export_onnx
+    from ..deploy import export_onnx
+    from ..runtime import Detector
     export_onnx(runner.cfg, checkpoint, onnx_file)
-    metrics = evaluate_exported(runner, OnnxDetector(onnx_file), 'onnx/')
+    metrics = evaluate_exported(runner, Detector(onnx_file), 'onnx/')
     metrics.update(evaluate_openvino(runner, onnx_file, 'bf16/', 'bf16'))
     return metrics
 
@@ -148,11 +149,11 @@ def evaluate_int8(runner, onnx_file, int8_file, calib_images=CALIB_IMAGES):
     ``calib_images`` training images (all, if fewer), and return its COCO
     metrics in ONNX Runtime on the runner's validation set, keys prefixed
     'int8/', and in OpenVINO (:func:`evaluate_openvino`), 'int8-openvino/'."""
-    from ..deploy import OnnxDetector
     from ..deploy.quantize import quantize_detector
+    from ..runtime import Detector
     count = min(calib_images, len(runner.train_dataloader.dataset))
     quantize_detector(runner.cfg, onnx_file, int8_file, count, 'train')
-    metrics = evaluate_exported(runner, OnnxDetector(int8_file), 'int8/')
+    metrics = evaluate_exported(runner, Detector(int8_file), 'int8/')
     metrics.update(evaluate_openvino(runner, int8_file, 'int8-openvino/'))
     return metrics
 

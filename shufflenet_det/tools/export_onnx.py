@@ -3,7 +3,7 @@ inputs of a fixed size: input `input` float32 [1, 3, H, W], the image as
 LoadImageFromFile reads it (BGR, 0-255) resized by the config's test
 pipeline and zero-padded at the bottom/right; outputs `dets` [1, N, 5]
 (x1, y1, x2, y2, score in input pixels) and `labels` [1, N] int64.
-Run it with shufflenet_det.deploy.OnnxDetector."""
+Run it with shufflenet_det.runtime.Detector or shufflenet-det-predict."""
 import argparse
 
 from ..config_options import add_config_options

@@ -1,7 +1,7 @@
 """Quantize a detector exported by tools/export_onnx.py to int8, calibrated on
 images of the config's own dataset (train or val split) put through its test
 pipeline and zero-padded as the exported graph takes them. The int8 file has
-the same input, outputs and metadata, so shufflenet_det.deploy.OnnxDetector and
+the same input, outputs and metadata, so shufflenet_det.runtime.Detector and
 openvino_model run it as they run the fp32 one.
 
 The int8 file is checked before it is written: its detections on the probe

@@ -200,8 +200,8 @@ def stat(path):
 
 def complete_export(path):
     """Whether ``path`` is a whole export: it runs, with its metadata."""
-    from shufflenet_det.deploy import OnnxDetector
-    return bool(OnnxDetector(str(path)).classes)
+    from shufflenet_det.runtime import Detector
+    return bool(Detector(str(path)).classes)
 
 
 @pytest.mark.slow

@@ -34,7 +34,8 @@ def op_types(path):
 @pytest.mark.slow
 def test_cli_writes_an_int8_file_that_runs_like_the_fp32_one(fpn_export, tmp_path,
                                                              quantizer):
-    from shufflenet_det.deploy import OnnxDetector, openvino_model
+    from shufflenet_det.deploy import openvino_model
+    from shufflenet_det.runtime import Detector
     config, fp32_file = fpn_export
     out = str(tmp_path / 'int8.onnx')
     log = run_tool('tools/quantize_onnx.py', config, fp32_file, out,
@@ -54,7 +55,7 @@ def test_cli_writes_an_int8_file_that_runs_like_the_fp32_one(fpn_export, tmp_pat
         quantizer=quantizer, calib_images=3, calib_split='val'))
     assert metadata == {p.key: p.value for p in fp32_model.metadata_props}
     image = str(next((Path(config).parent / 'data' / 'val').glob('*.png')))
-    int8, fp32 = OnnxDetector(out), OnnxDetector(fp32_file)
+    int8, fp32 = Detector(out), Detector(fp32_file)
     assert (int8.input_shape, int8.classes) == (fp32.input_shape, fp32.classes)
     for detector in (int8, fp32):
         result = detector(image)

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from importlib.util import find_spec
 
+import cv2
 import numpy as np
 import pytest
 
@@ -212,6 +213,7 @@ TORCH_FREE = '''
 import sys
 for name in ('torch', 'torchvision', 'mmcv', 'mmengine', 'mmdet', 'onnx'):
     sys.modules[name] = None  # import fails, find_spec says: not installed
+import cv2
 import numpy as np
 import shufflenet_det
 from shufflenet_det.runtime import Detector, ImageError
@@ -289,3 +291,27 @@ def test_benchmark_times_every_stage_beside_torchvision(exports, images, capsys)
     print_tables(measurements(times), {})
     table = capsys.readouterr().out
     assert '| thundernet | onnxruntime |' in table
+
+
+def test_detector_refuses_images_larger_than_the_input(c4_model):
+    detector = Detector(c4_model[1])
+    assert detector.input_shape == (160, 224)
+    # the config's test Resize (500, 300) keeps 300x500: more than 160x224
+    with pytest.raises(ValueError, match='resized to 300x500 does not fit the '
+                       'model input 160x224'):
+        detector(np.zeros((300, 500, 3), np.uint8))
+
+
+def test_detector_runs_thundernet_and_returns_original_pixels(thundernet_model):
+    """The demo ThunderNet resizes 128x128 images to its 256x256 input: the
+    runner's boxes are the graph's, halved."""
+    from shufflenet_det.runtime.model_file import INPUT_NAME
+    detector = Detector(thundernet_model[1])
+    assert detector.input_shape == (256, 256)
+    image = np.random.default_rng(0).integers(0, 256, (128, 128, 3), np.uint8)
+    result = detector(image)
+    assert len(result['scores']) == 50
+    resized = cv2.resize(image, (256, 256)).transpose(2, 0, 1)[None].astype(np.float32)
+    dets, _ = detector.engine.session.run(None, {INPUT_NAME: resized})
+    np.testing.assert_allclose(result['bboxes'], dets[0, :, :4].clip(0, 256) / 2,
+                               atol=1e-3)

@@ -83,9 +83,9 @@ def test_demo_export_boxes_match_pytorch(demo_run):
     threshold (0.05; so briefly trained, the model scores none >= 0.3)."""
     from mmdet.apis import inference_detector, init_detector
 
-    from shufflenet_det.deploy import OnnxDetector
+    from shufflenet_det.runtime import Detector
     work_dir, _, checkpoint = demo_run
-    detector = OnnxDetector(osp.join(work_dir, 'model.onnx'))
+    detector = Detector(osp.join(work_dir, 'model.onnx'))
     config = glob.glob(osp.join(work_dir, '*.py'))[0]  # as the runner saved it
     model = init_detector(config, checkpoint, device='cpu')
     compared = 0
@@ -114,8 +114,8 @@ def test_demo_reports_int8_map_beside_fp32(demo_run):
 def int8_agreement(int8_file, fp32_file, images, top=10):
     """Share of the ``top`` best fp32 detections per image that the int8
     file finds too: same label, IoU >= 0.9, score within 0.02."""
-    from shufflenet_det.deploy import OnnxDetector
-    int8, fp32 = OnnxDetector(int8_file), OnnxDetector(fp32_file)
+    from shufflenet_det.runtime import Detector
+    int8, fp32 = Detector(int8_file), Detector(fp32_file)
     rates = []
     for path in images:
         expected = {key: value[:top] for key, value in fp32(path).items()}

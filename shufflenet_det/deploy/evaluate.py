@@ -1,28 +1,9 @@
-"""Exported detectors in the training environment: :class:`OnnxDetector`
-(the torch-free :class:`shufflenet_det.runtime.Detector` in ONNX Runtime)
-evaluated with mmdet's CocoMetric."""
-from typing import Optional
-
+"""Exported detectors (:class:`shufflenet_det.runtime.Detector`, in any
+engine) evaluated with mmdet's CocoMetric, in the training environment."""
 import torch
 from mmdet.evaluation import CocoMetric
 
 from ..runtime import Detector
-
-
-class OnnxDetector(Detector):
-    """An exported detector in ONNX Runtime: an image in, its boxes out
-    (see :class:`shufflenet_det.runtime.Detector`).
-
-    Args:
-        onnx_file (str): Written by ``tools/export_onnx.py`` or
-            ``tools/quantize_onnx.py``.
-        threads (int, optional): ONNX Runtime intra-op threads (default: its
-            own choice, one per core).
-    """
-
-    def __init__(self, onnx_file: str, threads: Optional[int] = None):
-        super().__init__(onnx_file, 'onnxruntime', threads)
-        self.session = self.engine.session
 
 
 def evaluate_coco(detector: Detector, dataset, ann_file: str) -> dict:
