@@ -26,7 +26,8 @@ CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-train', 'shufflenet-de
                    'shufflenet-det-export', 'shufflenet-det-quantize',
                    'shufflenet-det-convert-weights', 'shufflenet-det-check-coco',
                    'shufflenet-det-reproduce', 'shufflenet-det-complexity',
-                   'shufflenet-det-predict', 'shufflenet-det-check-anchors')
+                   'shufflenet-det-predict', 'shufflenet-det-check-anchors',
+                   'shufflenet-det-to-mnn')
 # tools/ of the project alone, left out of the wheel
 PROJECT_TOOLS = ('setup_env.sh', 'check_runtime_wheels.py', 'check_speed_targets.py',
                  'sweep_demo.py')

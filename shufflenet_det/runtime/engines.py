@@ -10,6 +10,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from .mnn import MNN_SUFFIX, MNNEngine, is_mnn_file
 from .model_file import INPUT_NAME, OUTPUT_NAMES, WRITTEN_BY, ModelFileError
 from .self_check import choose_openvino_isa
 
@@ -111,9 +112,11 @@ class OpenVINOEngine:
         return tuple(outputs[name] for name in OUTPUT_NAMES)
 
 
-ENGINES = {engine.name: engine for engine in (OnnxRuntimeEngine, OpenVINOEngine)}
+ENGINES = {engine.name: engine
+           for engine in (OnnxRuntimeEngine, OpenVINOEngine, MNNEngine)}
 INSTALL = {'onnxruntime': 'shufflenet_det[runtime]',
-           'openvino': 'shufflenet_det[runtime-openvino]'}
+           'openvino': 'shufflenet_det[runtime-openvino]',
+           'mnn': 'shufflenet_det[runtime-mnn]'}
 
 
 def build_engine(engine: str, path: str, threads: Optional[int] = None,
@@ -128,6 +131,9 @@ def build_engine(engine: str, path: str, threads: Optional[int] = None,
                          f'{", ".join(MODES)}')
     if threads is not None and threads < 1:
         raise ValueError(f'threads {threads}: allowed: 1 or more')
+    if engine != MNNEngine.name and is_mnn_file(path):
+        raise ModelFileError(f'{path}: {MNN_SUFFIX} files run in engine '
+                             f"'{MNNEngine.name}'; {engine} runs the ONNX file")
     try:
         return ENGINES[engine](path, threads, precision, mode)
     except ImportError as error:

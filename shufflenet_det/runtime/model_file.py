@@ -5,7 +5,8 @@ test pipeline and class names the exporter stores in the file's metadata.
 The metadata is read straight from the ONNX protobuf (``ModelProto`` field 14,
 ``metadata_props``), skipping over the graph, so that both engines' runtimes
 read it the same way and a file that is no ONNX model, or is cut short, is
-told apart before an engine parses it.
+told apart before an engine parses it. An MNN file (``.mnn``) carries the
+same metadata in its ``bizCode`` (:mod:`~.mnn`).
 """
 import ast
 import os
@@ -21,6 +22,8 @@ CLASSES_KEY = 'shufflenet_det.classes'
 PROBE_KEY = 'shufflenet_det.probe'
 # written by shufflenet_det.deploy.quantize: how the int8 file was quantized
 QUANTIZED_KEY = 'shufflenet_det.quantized'
+# written by shufflenet-det-to-mnn: how the MNN file stores its weights
+WEIGHTS_KEY = 'shufflenet_det.mnn_weights'
 
 WRITTEN_BY = 'allowed: an ONNX file written by tools/export_onnx.py or ' \
              'tools/quantize_onnx.py'
@@ -64,15 +67,24 @@ def _fields(data: bytes):
         yield number, wire, value
 
 
-def read_metadata(path: str) -> Dict[str, str]:
-    """The ``metadata_props`` of the ONNX model in ``path``; a
-    :class:`ModelFileError` naming the file if it is no (whole) ONNX model."""
+def check_model_path(path: str, written_by: str = WRITTEN_BY):
+    """A :class:`ModelFileError` where ``path`` is no file or an empty one."""
     if osp.isdir(path):
-        raise ModelFileError(f'{path} is a folder; {WRITTEN_BY}')
+        raise ModelFileError(f'{path} is a folder; {written_by}')
     if not osp.isfile(path):
-        raise ModelFileError(f'{path}: no such file; {WRITTEN_BY}')
+        raise ModelFileError(f'{path}: no such file; {written_by}')
     if os.path.getsize(path) == 0:
-        raise ModelFileError(f'{path} is an empty file; {WRITTEN_BY}')
+        raise ModelFileError(f'{path} is an empty file; {written_by}')
+
+
+def read_metadata(path: str) -> Dict[str, str]:
+    """The ``metadata_props`` of the ONNX model in ``path`` (of an MNN
+    file, what the converter stored); a :class:`ModelFileError` naming the
+    file if it is no (whole) ONNX model."""
+    if path.endswith('.mnn'):
+        from .mnn import read_mnn_metadata
+        return read_mnn_metadata(path)
+    check_model_path(path)
     with open(path, 'rb') as f:
         data = f.read()
     metadata, has_graph = {}, False

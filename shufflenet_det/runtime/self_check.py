@@ -25,7 +25,7 @@ from typing import Callable, Dict, Optional, Tuple
 import cv2
 import numpy as np
 
-from .model_file import PROBE_KEY, QUANTIZED_KEY, read_metadata
+from .model_file import PROBE_KEY, QUANTIZED_KEY, WEIGHTS_KEY, read_metadata
 
 # Where an engine computes below fp32, a detection matches the stored one at
 # this IoU, and the agreement must reach LEAST_AGREEMENT (times the probe's
@@ -144,8 +144,10 @@ def read_probe(metadata: Dict[str, str]) -> Optional[Probe]:
 
 
 def computes_reduced(metadata: Dict[str, str], precision: Optional[str]) -> bool:
-    """Whether an engine runs the file below fp32: an int8 file, or bf16."""
-    return QUANTIZED_KEY in metadata or precision == 'bf16'
+    """Whether an engine runs the file below fp32: an int8 file, an MNN
+    file with fp16 weights, or bf16."""
+    return (QUANTIZED_KEY in metadata or metadata.get(WEIGHTS_KEY) == 'fp16'
+            or precision == 'bf16')
 
 
 def cpu_flags() -> set:

@@ -224,7 +224,8 @@ def run_demo(work_dir=None, config=DEMO_CONFIG, max_iters=None,
     keep.metrics['time_s'] = time.time() - start
     # what a sweep over configs and seeds reads back (tools/sweep_demo.py)
     write_text_atomically(osp.join(work_dir, 'metrics.json'), json.dumps(
-        dict(keep.metrics, config=config, seed=seed, iters=runner.iter),
+        dict(keep.metrics, seed=seed, iters=runner.iter,
+             config=config if '::' in config else osp.abspath(config)),
         indent=1, default=float))
     return keep.metrics, checkpoint, png
 

@@ -1,0 +1,151 @@
+"""MNN, the mobile engine: an exported detector converted to MNN's format
+(``shufflenet-det-to-mnn``) and run by MNN's Module API.
+
+What a ``.mnn`` file carries, one rule: the ONNX file's metadata (test
+pipeline, class names, probe, quantization record) and how the converter
+stored its weights (``WEIGHTS_KEY``), as one JSON object in the MNN file's
+``bizCode`` string, which MNN keeps and returns with the model's info.
+
+The converter calls MNN's converter library (its ``_tools`` module)
+directly: MNN's own ``mnnconvert`` and ``mnnquant`` scripts pip-install a
+logging package and send usage logs over the network when they run.
+Needs only MNN (``pip install "shufflenet_det[runtime-mnn]"``).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import threading
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+from ..atomic import atomic_path, check_output_path
+from .model_file import (INPUT_NAME, OUTPUT_NAMES, WEIGHTS_KEY, ModelFileError,
+                         check_model_path, export_metadata, read_metadata)
+
+MNN_SUFFIX = '.mnn'
+WEIGHTS = ('fp32', 'fp16')
+MNN_WRITTEN_BY = ('allowed: an MNN file written by shufflenet-det-to-mnn from a '
+                  'detector exported by tools/export_onnx.py')
+
+
+def is_mnn_file(path: str) -> bool:
+    return path.endswith(MNN_SUFFIX)
+
+
+def load_module(path: str, threads: Optional[int] = None):
+    """The MNN Module of ``path`` on the CPU, in fp32, with ``threads``
+    (default: one per core); a :class:`ModelFileError` if MNN cannot load it."""
+    import MNN.nn as nn
+    check_model_path(path, MNN_WRITTEN_BY)
+    runtime = nn.create_runtime_manager(({
+        'backend': 'CPU', 'precision': 'high',
+        'numThread': threads or os.cpu_count() or 1}, ))
+    try:
+        return nn.load_module_from_file(path, [INPUT_NAME], list(OUTPUT_NAMES),
+                                        runtime_manager=runtime)
+    except (SystemError, RuntimeError):  # MNN's answer to a file it cannot read
+        raise ModelFileError(f'{path}: MNN cannot load it (not an MNN model file, '
+                             f'or a damaged one); {MNN_WRITTEN_BY}') from None
+
+
+def read_mnn_metadata(path: str) -> Dict[str, str]:
+    """The metadata the converter stored in ``path``'s bizCode; a
+    :class:`ModelFileError` for another file."""
+    code = load_module(path, 1).get_info().get('bizCode', '')
+    try:
+        metadata = json.loads(code)
+        if not isinstance(metadata, dict) or WEIGHTS_KEY not in metadata:
+            raise ValueError
+    except ValueError:
+        raise ModelFileError(f'{path} is an MNN file without this project\'s metadata '
+                             f'(its bizCode starts {code[:40]!r}); '
+                             f'{MNN_WRITTEN_BY}') from None
+    return metadata
+
+
+def input_shape(path: str) -> Tuple[int, int]:
+    """(H, W) of the model's input."""
+    import MNN.expr as F
+    return tuple(F.load_as_dict(path)[INPUT_NAME].shape[2:])
+
+
+class MNNEngine:
+    """MNN's Module API on the CPU in fp32 (a file with fp16 weights computes
+    in fp32 with them). Throughput mode: one single-threaded clone of the
+    module per thread, as many at once as ``threads`` (default: cores)."""
+    name = 'mnn'
+
+    def __init__(self, path: str, threads: Optional[int] = None,
+                 precision: Optional[str] = None, mode: str = 'latency'):
+        if precision not in (None, 'f32'):
+            raise ValueError(f'MNN precision {precision!r} is not supported; '
+                             "allowed: 'f32' (fp16 files run with fp16 weights)")
+        if not is_mnn_file(path):
+            raise ModelFileError(f'{path}: MNN runs {MNN_SUFFIX} files; convert it '
+                                 f'with shufflenet-det-to-mnn {path} MODEL.mnn')
+        throughput = mode == 'throughput'
+        self.jobs = (threads or os.cpu_count() or 1) if throughput else 1
+        self.module = load_module(path, 1 if throughput else threads)
+        self.input_shape = input_shape(path)
+        self._local = threading.local()
+
+    def run(self, batch: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        import MNN.expr as F
+        if self.jobs == 1:
+            module = self.module
+        else:  # a module runs one input at a time
+            if not hasattr(self._local, 'module'):
+                self._local.module = self.module.clone()
+            module = self._local.module
+        dets, labels = module.forward([F.const(batch, list(batch.shape), F.NCHW)])
+        return dets.read().astype(np.float32), labels.read().astype(np.int64)
+
+
+def convert_to_mnn(onnx_file: str, out: str, weights: str = 'fp32') -> Tuple[int, int]:
+    """Convert a detector exported by ``tools/export_onnx.py`` (or its int8
+    file) to MNN, its metadata carried along; ``weights`` stored in fp32 or
+    fp16. Written whole or not at all; returns the input (H, W)."""
+    if weights not in WEIGHTS:
+        raise ValueError(f'weights {weights!r}: allowed: {", ".join(WEIGHTS)}')
+    if not is_mnn_file(out):
+        raise ValueError(f'output {out}: allowed: a path ending in {MNN_SUFFIX}')
+    metadata = read_metadata(onnx_file)
+    export_metadata(metadata, onnx_file)  # a detector of this project
+    check_output_path(out, onnx_file)
+    import _tools  # MNN's converter library (see the module docstring)
+    metadata[WEIGHTS_KEY] = weights
+    with atomic_path(out) as partial:
+        _tools.mnnconvert(['mnnconvert', '-f', 'ONNX', '--modelFile', onnx_file,
+                           '--MNNModel', partial, '--bizCode', json.dumps(metadata)]
+                          + (['--fp16'] if weights == 'fp16' else []))
+        if not osp.isfile(partial) or os.path.getsize(partial) == 0:
+            raise ModelFileError(f'{onnx_file}: MNN\'s converter wrote nothing (its '
+                                 'messages above say why)')
+        if read_mnn_metadata(partial) != metadata:
+            raise ModelFileError(f'{out}: MNN did not keep the metadata')
+        shape = input_shape(partial)
+    return shape
+
+
+def main(argv=None):
+    """``shufflenet-det-to-mnn MODEL.onnx MODEL.mnn``."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('model', help='ONNX file written by tools/export_onnx.py or '
+                        'tools/quantize_onnx.py')
+    parser.add_argument('out', help=f'MNN file to write ({MNN_SUFFIX})')
+    parser.add_argument('--weights', default='fp32', choices=WEIGHTS,
+                        help='how the weights are stored (fp16: half the size, '
+                        'checked against the fp32 detections when it runs)')
+    args = parser.parse_args(argv)
+    try:
+        shape = convert_to_mnn(args.model, args.out, args.weights)
+    except (ValueError, ImportError) as error:  # ModelFileError is a ValueError
+        parser.exit(2, f'{parser.prog}: error: {error}\n')
+    print(f'{args.out}: MNN, {args.weights} weights, input [1, 3, {shape[0]}, '
+          f'{shape[1]}], outputs dets, labels')
+
+
+if __name__ == '__main__':
+    main()
