@@ -9,9 +9,10 @@ Each variant becomes a config file of its own (``<out>/configs/``), which
 ``tools/demo.py`` trains per seed (``<out>/<variant>/seed<N>/``, held-out
 mAP in its ``metrics.json``; a finished run is not run again, so a killed
 sweep goes on where it stopped) and ``tools/benchmark_detector.py`` times in
-ONNX Runtime and OpenVINO at the sweep's input. The table (``results.md``)
-and the picture of mAP against the best engine's ms with the Pareto front
-(``pareto.png``) are written to ``<out>``; the first variant is the
+ONNX Runtime and OpenVINO at the sweep's input (those with a finished
+run). The table (``results.md``) and the picture of mAP against the best
+engine's ms with the Pareto front (``pareto.png``) are written to
+``<out>``; the first variant is the
 accuracy reference, torchvision's the speed reference.
 
 Not part of the package: a tool for the project's own measurements."""
@@ -214,9 +215,9 @@ def main(argv=None):
             finished(osp.join(out, slug(variant['name']), f'seed{seed}'),
                      variant['file'], seed, variant.get('max_iters'))
             for seed in seeds]
-    timing = {} if args.no_timing else time_configs(
-        list(dict.fromkeys(v['file'] for v in variants)), out, args.threads,
-        args.repeats)
+    trained = [v['file'] for v in variants if any(metrics[v['name']])]
+    timing = {} if args.no_timing or not trained else time_configs(
+        list(dict.fromkeys(trained)), out, args.threads, args.repeats)
     rows = summarize(variants, metrics, timing)
     text = table(rows, timing.get(TORCHVISION))
     write_text_atomically(osp.join(out, 'results.md'), text + '\n')
