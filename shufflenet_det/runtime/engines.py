@@ -10,8 +10,9 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-from .mnn import MNN_SUFFIX, MNNEngine, is_mnn_file
-from .model_file import INPUT_NAME, OUTPUT_NAMES, WRITTEN_BY, ModelFileError
+from .mnn import MNNEngine
+from .model_file import (INPUT_NAME, MNN_SUFFIX, OUTPUT_NAMES, WRITTEN_BY,
+                         ModelFileError, is_mnn_file)
 from .self_check import choose_openvino_isa
 
 # OpenVINO's inference precisions offered here: f32 (exact), bf16 (its own

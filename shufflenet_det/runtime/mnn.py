@@ -21,17 +21,13 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from ..atomic import atomic_path, check_output_path
-from .model_file import (INPUT_NAME, OUTPUT_NAMES, WEIGHTS_KEY, ModelFileError,
-                         check_model_path, export_metadata, read_metadata)
+from .model_file import (INPUT_NAME, MNN_SUFFIX, OUTPUT_NAMES, WEIGHTS_KEY,
+                         ModelFileError, check_model_path, export_metadata, is_mnn_file,
+                         read_metadata)
 
-MNN_SUFFIX = '.mnn'
 WEIGHTS = ('fp32', 'fp16')
 MNN_WRITTEN_BY = ('allowed: an MNN file written by shufflenet-det-to-mnn from a '
                   'detector exported by tools/export_onnx.py')
-
-
-def is_mnn_file(path: str) -> bool:
-    return path.endswith(MNN_SUFFIX)
 
 
 def load_module(path: str, threads: Optional[int] = None):

@@ -24,6 +24,8 @@ PROBE_KEY = 'shufflenet_det.probe'
 QUANTIZED_KEY = 'shufflenet_det.quantized'
 # written by shufflenet-det-to-mnn: how the MNN file stores its weights
 WEIGHTS_KEY = 'shufflenet_det.mnn_weights'
+# the file name ending of MNN files (runtime.mnn), read by MNN, not as ONNX
+MNN_SUFFIX = '.mnn'
 
 WRITTEN_BY = 'allowed: an ONNX file written by tools/export_onnx.py or ' \
              'tools/quantize_onnx.py'
@@ -67,6 +69,10 @@ def _fields(data: bytes):
         yield number, wire, value
 
 
+def is_mnn_file(path: str) -> bool:
+    return path.endswith(MNN_SUFFIX)
+
+
 def check_model_path(path: str, written_by: str = WRITTEN_BY):
     """A :class:`ModelFileError` where ``path`` is no file or an empty one."""
     if osp.isdir(path):
@@ -81,7 +87,7 @@ def read_metadata(path: str) -> Dict[str, str]:
     """The ``metadata_props`` of the ONNX model in ``path`` (of an MNN
     file, what the converter stored); a :class:`ModelFileError` naming the
     file if it is no (whole) ONNX model."""
-    if path.endswith('.mnn'):
+    if is_mnn_file(path):
         from .mnn import read_mnn_metadata
         return read_mnn_metadata(path)
     check_model_path(path)

@@ -49,13 +49,18 @@ model = dict(roi_head=dict(bbox_head=dict(num_classes={num_classes})))
 """
 
 
+def config_reference(config):
+    """How a written config names ``config``: a scoped name
+    (``mmdet::...``) as it is, a file by its absolute path."""
+    return config if '::' in config else osp.abspath(config)
+
+
 def write_shapes_config(path, data_root, base=DEMO_CONFIG):
     """Write ``base`` pointed at the shapes dataset under ``data_root`` to
     ``path``, a config file that tools/train.py and tools/test.py take (or a
     base for settings of a run, e.g. the smoke reproduction's)."""
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    if '::' not in base:  # a file: _base_ is read relative to ``path``
-        base = osp.abspath(base)
+    base = config_reference(base)  # a relative _base_ is read from ``path``
     write_text_atomically(path, SHAPES_CONFIG.format(  # any path, quotes too
         base=base, data_root=osp.join(data_root, ''), classes=SHAPE_CLASSES,
         num_classes=len(SHAPE_CLASSES)))
@@ -177,7 +182,7 @@ def check_work_dir(work_dir: str, config: str):
     with open(written) as f:
         first = f.readline()
     found = first.partition('=')[2].strip()
-    expected = config if '::' in config else osp.abspath(config)  # as written
+    expected = config_reference(config)  # as write_shapes_config wrote it
     if first.startswith('_base_ =') and found != repr(expected):
         raise ValueError(
             f'--work-dir {work_dir} holds the demo of {found} (its config.py), not '
@@ -225,7 +230,7 @@ def run_demo(work_dir=None, config=DEMO_CONFIG, max_iters=None,
     # what a sweep over configs and seeds reads back (tools/sweep_demo.py)
     write_text_atomically(osp.join(work_dir, 'metrics.json'), json.dumps(
         dict(keep.metrics, seed=seed, iters=runner.iter,
-             config=config if '::' in config else osp.abspath(config)),
+             config=config_reference(config)),
         indent=1, default=float))
     return keep.metrics, checkpoint, png
 
