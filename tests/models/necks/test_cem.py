@@ -51,6 +51,30 @@ def test_cem_with_norm_normalises_each_branch_before_the_sum():
     assert not hasattr(CEM(in_channels=(8, 12), out_channels=20), 'c4_norm')
 
 
+@pytest.mark.parametrize('norm_cfg', [dict(type='BN'), dict(type='GN', num_groups=5)])
+@pytest.mark.parametrize('dynamo', [False, True], ids=['torchscript', 'dynamo'])
+def test_normalised_cem_trains_its_norms_and_exports_exactly(norm_cfg, dynamo,
+                                                             tmp_path):
+    """Its norms' parameters train; eval-mode outputs are the same in ONNX
+    Runtime through either torch.onnx exporter."""
+    ort = pytest.importorskip('onnxruntime')
+    cem = CEM(in_channels=(6, 8, 12), out_channels=20, norm_cfg=norm_cfg)
+    norms = {n for n, p in cem.named_parameters() if '_norm.' in n and p.requires_grad}
+    assert norms == {f'{b}_norm.{p}' for b in ('c3', 'c4', 'c5', 'global')
+                     for p in ('weight', 'bias')}
+    inputs = [torch.randn(2, c, 16 // s, 16 // s) for c, s in ((6, 1), (8, 2), (12, 4))]
+    cem(inputs)  # one training step's BN statistics
+    cem.eval()
+    path = str(tmp_path / 'cem.onnx')
+    torch.onnx.export(cem, (inputs, ), path, dynamo=dynamo,
+                      opset_version=18 if dynamo else 17)
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    feed = {i.name: x.numpy() for i, x in zip(session.get_inputs(), inputs)}
+    (ours, ) = session.run(None, feed)
+    torch.testing.assert_close(torch.from_numpy(ours), cem(inputs)[0], atol=1e-4,
+                               rtol=1e-4)
+
+
 def test_cem_default_init_is_xavier_uniform():
     cem = CEM()
     cem.init_weights()
