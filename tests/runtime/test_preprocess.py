@@ -7,31 +7,9 @@ import numpy as np
 import pytest
 
 from shufflenet_det.runtime import ImageError, Preprocess
+from pipeline_reference import LOAD, PACK, RESIZES, mmdet_reference
 
-LOAD = dict(type='LoadImageFromFile')
-PACK = dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape',
-                                             'img_shape', 'scale_factor'))
-RESIZES = {
-    'keep_ratio 300': dict(type='Resize', scale=(500, 300), keep_ratio=True),
-    'keep_ratio 600': dict(type='Resize', scale=(1000, 600), keep_ratio=True),
-    'fixed 320': dict(type='Resize', scale=(320, 320), keep_ratio=False),
-    'fixed int, nearest': dict(type='mmdet.Resize', scale=96, keep_ratio=False,
-                               interpolation='nearest'),
-    'scale_factor, area': dict(type='Resize', scale_factor=0.37, keep_ratio=True,
-                               interpolation='area'),
-}
 SIZES = [(480, 640), (640, 480), (37, 401), (333, 333), (1, 7)]
-
-
-def mmdet_reference(pipeline, path):
-    """(batch, metainfo) as mmdet's test pipeline makes them, unpadded."""
-    from mmdet.registry import TRANSFORMS
-    from mmdet.utils import register_all_modules
-    from mmengine.dataset import Compose
-    register_all_modules()
-    data = Compose([TRANSFORMS.build(step) for step in pipeline])(
-        dict(img_path=path, img_id=0))
-    return data['inputs'].numpy().astype(np.float32), data['data_samples'].metainfo
 
 
 @pytest.mark.parametrize('resize', RESIZES)

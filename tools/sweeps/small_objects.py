@@ -38,6 +38,9 @@ variants = [
     # from the light FPN up (64-ch FPN, 2 x 256-d FCs, 300 / 100 proposals,
     # 128 sampled RoIs)
     dict(name='light, FPN 256', config=light, overrides=fpn_width(256)),
+    dict(name='light, FPN 256, lr / 4', config=light,
+         overrides=dict(fpn_width(256),
+                        optim_wrapper=dict(optimizer=dict(lr=0.0005)))),
     dict(name='light, FCs 1024', config=light, overrides=fc_width(1024)),
     dict(name='light, 512 RoIs and proposals as stock', config=light,
          overrides=dict(model=dict(train_cfg=dict(
