@@ -96,7 +96,14 @@ class MNNEngine:
                 self._local.module = self.module.clone()
             module = self._local.module
         dets, labels = module.forward([F.const(batch, list(batch.shape), F.NCHW)])
-        return dets.read().astype(np.float32), labels.read().astype(np.int64)
+        return _read(dets, np.float32), _read(labels, np.int64)
+
+
+def _read(var, dtype) -> np.ndarray:
+    """An output as an array; MNN cannot read an empty one (no boxes)."""
+    if 0 in var.shape:
+        return np.zeros(var.shape, dtype)
+    return var.read().astype(dtype)
 
 
 def convert_to_mnn(onnx_file: str, out: str, weights: str = 'fp32') -> Tuple[int, int]:

@@ -105,3 +105,29 @@ def test_predict_runs_an_mnn_file(converted, tmp_path, capsys):
     preds = json.loads((tmp_path / 'out' / 'preds' / 'a.json').read_text())
     expected = Detector(converted['fp32'], 'mnn')(str(image))
     np.testing.assert_allclose(preds['bboxes'], expected['bboxes'], atol=1e-4)
+
+
+def test_an_image_without_boxes_gives_empty_outputs(tmp_path):
+    """MNN cannot read an empty output: no detections is [1, 0, 5] / [1, 0]."""
+    import _tools
+    import torch
+
+    from shufflenet_det.runtime.mnn import MNNEngine
+
+    class NoBoxes(torch.nn.Module):  # dets and labels as a detector's, none kept
+        def forward(self, x):
+            scores = x.mean(1).flatten()
+            keep = (scores > 1e9).nonzero().squeeze(1)
+            return torch.stack([scores] * 5, 1)[keep][None], keep[None]
+
+    onnx_file, mnn_file = str(tmp_path / 'none.onnx'), str(tmp_path / 'none.mnn')
+    torch.onnx.export(NoBoxes(), torch.zeros(1, 3, 8, 8), onnx_file, dynamo=False,
+                      input_names=['input'], output_names=['dets', 'labels'])
+    _tools.mnnconvert(['mnnconvert', '-f', 'ONNX', '--modelFile', onnx_file,
+                       '--MNNModel', mnn_file])
+    engine = MNNEngine(mnn_file, threads=1)
+    dets, labels = engine.run(np.zeros((1, 3, 8, 8), np.float32))
+    assert dets.shape == (1, 0, 5) and dets.dtype == np.float32
+    assert labels.shape == (1, 0) and labels.dtype == np.int64
+    assert Detector.postprocess(dets, labels, dict(
+        img_shape=(8, 8), scale_factor=(1.0, 1.0)))['bboxes'].shape == (0, 4)
