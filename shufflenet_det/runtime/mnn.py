@@ -6,26 +6,38 @@ pipeline, class names, probe, quantization record) and how the converter
 stored its weights (``WEIGHTS_KEY``), as one JSON object in the MNN file's
 ``bizCode`` string, which MNN keeps and returns with the model's info.
 
-The converter calls MNN's converter library (its ``_tools`` module)
-directly: MNN's own ``mnnconvert`` and ``mnnquant`` scripts pip-install a
-logging package and send usage logs over the network when they run.
+The converter calls MNN's converter library (its ``_tools`` module), in a
+child process because the library aborts its process on a graph it cannot
+convert: MNN's own ``mnnconvert`` and ``mnnquant`` scripts pip-install a
+logging package and send usage logs over the network when they run. Full
+int8 is not offered: MNN's converter aborts on int8 (QDQ) ONNX files, and
+its calibrating quantizer crashes on the detectors' graphs; ``--weights
+int8`` stores int8 weights, which MNN computes with in fp32.
 Needs only MNN (``pip install "shufflenet_det[runtime-mnn]"``).
 """
 import argparse
 import json
 import os
 import os.path as osp
+import subprocess
+import sys
 import threading
 from typing import Dict, Optional, Tuple
 
 import numpy as np
 
 from ..atomic import atomic_path, check_output_path
-from .model_file import (INPUT_NAME, MNN_SUFFIX, OUTPUT_NAMES, WEIGHTS_KEY,
-                         ModelFileError, check_model_path, export_metadata, is_mnn_file,
-                         read_metadata)
+from .model_file import (INPUT_NAME, MNN_SUFFIX, OUTPUT_NAMES, QUANTIZED_KEY,
+                         WEIGHTS_KEY, ModelFileError, check_model_path, export_metadata,
+                         is_mnn_file, read_metadata)
 
-WEIGHTS = ('fp32', 'fp16')
+# how the converter stores the weights (MNN computes in fp32 with them)
+WEIGHT_OPTIONS = {'fp32': [], 'fp16': ['--fp16'], 'int8': ['--weightQuantBits', '8']}
+WEIGHTS = tuple(WEIGHT_OPTIONS)
+# MNN's converter library (see the module docstring), run as a child
+# (the bizCode on stdin: with the probe's image it exceeds a command line)
+CONVERT = ('import sys, _tools; _tools.mnnconvert(["mnnconvert", *sys.argv[1:], '
+           '"--bizCode", sys.stdin.read()])')
 MNN_WRITTEN_BY = ('allowed: an MNN file written by shufflenet-det-to-mnn from a '
                   'detector exported by tools/export_onnx.py')
 
@@ -106,26 +118,41 @@ def _read(var, dtype) -> np.ndarray:
     return var.read().astype(dtype)
 
 
+def convert_graph(onnx_file: str, out: str, weights: str = 'fp32',
+                  biz_code: str = ''):
+    """Any ONNX graph ``onnx_file`` converted by MNN's converter library to
+    ``out`` with ``weights`` (see WEIGHTS) and ``biz_code``, in a child
+    process: the converter aborts its process on graphs it cannot convert.
+    A :class:`ModelFileError` where it fails or writes nothing."""
+    if weights not in WEIGHTS:
+        raise ValueError(f'weights {weights!r}: allowed: {", ".join(WEIGHTS)}')
+    command = [sys.executable, '-c', CONVERT, '-f', 'ONNX', '--modelFile', onnx_file,
+               '--MNNModel', out, *WEIGHT_OPTIONS[weights]]
+    status = subprocess.run(command, input=biz_code, text=True).returncode
+    if status != 0 or not osp.isfile(out) or os.path.getsize(out) == 0:
+        raise ModelFileError(f'{onnx_file}: MNN\'s converter failed (exit status '
+                             f'{status}; its messages above say why)')
+
+
 def convert_to_mnn(onnx_file: str, out: str, weights: str = 'fp32') -> Tuple[int, int]:
-    """Convert a detector exported by ``tools/export_onnx.py`` (or its int8
-    file) to MNN, its metadata carried along; ``weights`` stored in fp32 or
-    fp16. Written whole or not at all; returns the input (H, W)."""
+    """Convert a detector exported by ``tools/export_onnx.py`` to MNN, its
+    metadata carried along; ``weights`` stored in fp32, fp16 or int8 (MNN
+    computes in fp32 with them). Written whole or not at all; returns the
+    input (H, W)."""
     if weights not in WEIGHTS:
         raise ValueError(f'weights {weights!r}: allowed: {", ".join(WEIGHTS)}')
     if not is_mnn_file(out):
         raise ValueError(f'output {out}: allowed: a path ending in {MNN_SUFFIX}')
     metadata = read_metadata(onnx_file)
     export_metadata(metadata, onnx_file)  # a detector of this project
+    if QUANTIZED_KEY in metadata:
+        raise ModelFileError(f'{onnx_file} is an int8 (QDQ) file, which MNN\'s '
+                             'converter cannot convert; allowed: the fp32 file '
+                             '(--weights int8 stores int8 weights)')
     check_output_path(out, onnx_file)
-    import _tools  # MNN's converter library (see the module docstring)
     metadata[WEIGHTS_KEY] = weights
     with atomic_path(out) as partial:
-        _tools.mnnconvert(['mnnconvert', '-f', 'ONNX', '--modelFile', onnx_file,
-                           '--MNNModel', partial, '--bizCode', json.dumps(metadata)]
-                          + (['--fp16'] if weights == 'fp16' else []))
-        if not osp.isfile(partial) or os.path.getsize(partial) == 0:
-            raise ModelFileError(f'{onnx_file}: MNN\'s converter wrote nothing (its '
-                                 'messages above say why)')
+        convert_graph(onnx_file, partial, weights, json.dumps(metadata))
         if read_mnn_metadata(partial) != metadata:
             raise ModelFileError(f'{out}: MNN did not keep the metadata')
         shape = input_shape(partial)
@@ -140,7 +167,8 @@ def main(argv=None):
     parser.add_argument('out', help=f'MNN file to write ({MNN_SUFFIX})')
     parser.add_argument('--weights', default='fp32', choices=WEIGHTS,
                         help='how the weights are stored (fp16: half the size, '
-                        'checked against the fp32 detections when it runs)')
+                        'int8: a quarter; MNN computes in fp32 with them, checked '
+                        'against the fp32 detections when the file loads)')
     args = parser.parse_args(argv)
     try:
         shape = convert_to_mnn(args.model, args.out, args.weights)

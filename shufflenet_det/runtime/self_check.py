@@ -145,8 +145,8 @@ def read_probe(metadata: Dict[str, str]) -> Optional[Probe]:
 
 def computes_reduced(metadata: Dict[str, str], precision: Optional[str]) -> bool:
     """Whether an engine runs the file below fp32: an int8 file, an MNN
-    file with fp16 weights, or bf16."""
-    return (QUANTIZED_KEY in metadata or metadata.get(WEIGHTS_KEY) == 'fp16'
+    file with fp16 or int8 weights, or bf16."""
+    return (QUANTIZED_KEY in metadata or metadata.get(WEIGHTS_KEY, 'fp32') != 'fp32'
             or precision == 'bf16')
 
 

@@ -23,7 +23,7 @@ def converted(thundernet_model, tmp_path_factory):
     """The random ThunderNet export as MNN files: {weights: path}."""
     folder = tmp_path_factory.mktemp('mnn')
     files = {weights: str(folder / f'model_{weights}.mnn')
-             for weights in ('fp32', 'fp16')}
+             for weights in ('fp32', 'fp16', 'int8')}
     for weights, path in files.items():
         assert convert_to_mnn(thundernet_model[1], path, weights) == (256, 256)
     return files
@@ -38,7 +38,18 @@ def test_the_file_carries_the_export_metadata(thundernet_model, converted):
     assert 'MNN.tools.utils.log' not in sys.modules
 
 
-def test_detector_runs_mnn_and_checks_fp16_weights(thundernet_model, converted):
+def test_metadata_larger_than_a_command_line_is_carried(thundernet_model, tmp_path):
+    """A probe of a real image is hundreds of kB: more than one argument of a
+    command line may hold."""
+    import onnx
+    model = onnx.load(thundernet_model[1])
+    model.metadata_props.add(key='large', value='x' * 300_000)
+    onnx.save(model, str(tmp_path / 'large.onnx'))
+    convert_to_mnn(str(tmp_path / 'large.onnx'), str(tmp_path / 'large.mnn'))
+    assert read_mnn_metadata(str(tmp_path / 'large.mnn'))['large'] == 'x' * 300_000
+
+
+def test_detector_runs_mnn_and_checks_reduced_weights(thundernet_model, converted):
     image = np.random.default_rng(0).integers(0, 256, (128, 128, 3), np.uint8)
     reference = Detector(thundernet_model[1])(image)
     fp32 = Detector(converted['fp32'], 'mnn')
@@ -48,8 +59,9 @@ def test_detector_runs_mnn_and_checks_fp16_weights(thundernet_model, converted):
     assert len(result['scores']) == len(reference['scores']) > 0
     np.testing.assert_allclose(np.sort(result['scores']), np.sort(reference['scores']),
                                atol=1e-4)
-    fp16 = Detector(converted['fp16'], 'mnn')
-    assert fp16.agreement is not None and fp16.agreement > 0.5
+    for weights in ('fp16', 'int8'):
+        reduced = Detector(converted[weights], 'mnn')
+        assert reduced.agreement is not None and reduced.agreement > 0.5, weights
     throughput = Detector(converted['fp32'], 'mnn', threads=2, mode='throughput')
     results = [r for r, _ in throughput.map([image] * 3)]
     for other in results:
@@ -96,6 +108,26 @@ def test_cli_converts_and_refuses_what_it_cannot(thundernet_model, tmp_path, cap
     assert sorted(p.name for p in tmp_path.iterdir()) == ['foreign.onnx', 'model.mnn']
 
 
+def test_int8_files_and_converter_crashes_are_refused(thundernet_model, tmp_path,
+                                                      capsys, monkeypatch):
+    import onnx
+
+    from shufflenet_det.runtime import mnn
+    from shufflenet_det.runtime.model_file import QUANTIZED_KEY
+    int8 = onnx.load(thundernet_model[1])
+    int8.metadata_props.add(key=QUANTIZED_KEY, value=repr(dict(quantizer='nncf')))
+    onnx.save(int8, str(tmp_path / 'int8.onnx'))
+    with pytest.raises(SystemExit):
+        main([str(tmp_path / 'int8.onnx'), str(tmp_path / 'int8.mnn')])
+    assert 'an int8 (QDQ) file, which MNN' in capsys.readouterr().err
+    # MNN's converter aborts its process on a graph it cannot convert
+    monkeypatch.setattr(mnn, 'CONVERT', 'import os; os.abort()')
+    with pytest.raises(SystemExit):
+        main([thundernet_model[1], str(tmp_path / 'model.mnn')])
+    assert "MNN's converter failed (exit status -6" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['int8.onnx']
+
+
 def test_predict_runs_an_mnn_file(converted, tmp_path, capsys):
     import cv2
     image = tmp_path / 'a.jpg'
@@ -109,10 +141,9 @@ def test_predict_runs_an_mnn_file(converted, tmp_path, capsys):
 
 def test_an_image_without_boxes_gives_empty_outputs(tmp_path):
     """MNN cannot read an empty output: no detections is [1, 0, 5] / [1, 0]."""
-    import _tools
     import torch
 
-    from shufflenet_det.runtime.mnn import MNNEngine
+    from shufflenet_det.runtime.mnn import MNNEngine, convert_graph
 
     class NoBoxes(torch.nn.Module):  # dets and labels as a detector's, none kept
         def forward(self, x):
@@ -123,8 +154,7 @@ def test_an_image_without_boxes_gives_empty_outputs(tmp_path):
     onnx_file, mnn_file = str(tmp_path / 'none.onnx'), str(tmp_path / 'none.mnn')
     torch.onnx.export(NoBoxes(), torch.zeros(1, 3, 8, 8), onnx_file, dynamo=False,
                       input_names=['input'], output_names=['dets', 'labels'])
-    _tools.mnnconvert(['mnnconvert', '-f', 'ONNX', '--modelFile', onnx_file,
-                       '--MNNModel', mnn_file])
+    convert_graph(onnx_file, mnn_file)
     engine = MNNEngine(mnn_file, threads=1)
     dets, labels = engine.run(np.zeros((1, 3, 8, 8), np.float32))
     assert dets.shape == (1, 0, 5) and dets.dtype == np.float32
