@@ -22,7 +22,7 @@ import os.path as osp
 import subprocess
 import sys
 import threading
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -42,17 +42,20 @@ MNN_WRITTEN_BY = ('allowed: an MNN file written by shufflenet-det-to-mnn from a 
                   'detector exported by tools/export_onnx.py')
 
 
-def load_module(path: str, threads: Optional[int] = None):
+def load_module(path: str, threads: Optional[int] = None,
+                detector: bool = True):
     """The MNN Module of ``path`` on the CPU, in fp32, with ``threads``
-    (default: one per core); a :class:`ModelFileError` if MNN cannot load it."""
+    (default: one per core): a detector's input and outputs, or (``detector``
+    False) any graph's; a :class:`ModelFileError` if MNN cannot load it."""
     import MNN.nn as nn
     check_model_path(path, MNN_WRITTEN_BY)
     runtime = nn.create_runtime_manager(({
         'backend': 'CPU', 'precision': 'high',
         'numThread': threads or os.cpu_count() or 1}, ))
     try:
-        return nn.load_module_from_file(path, [INPUT_NAME], list(OUTPUT_NAMES),
-                                        runtime_manager=runtime)
+        return nn.load_module_from_file(
+            path, [INPUT_NAME] if detector else [],
+            list(OUTPUT_NAMES) if detector else [], runtime_manager=runtime)
     except (SystemError, RuntimeError):  # MNN's answer to a file it cannot read
         raise ModelFileError(f'{path}: MNN cannot load it (not an MNN model file, '
                              f'or a damaged one); {MNN_WRITTEN_BY}') from None
@@ -100,22 +103,23 @@ class MNNEngine:
         self._local = threading.local()
 
     def run(self, batch: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
-        import MNN.expr as F
         if self.jobs == 1:
             module = self.module
         else:  # a module runs one input at a time
             if not hasattr(self._local, 'module'):
                 self._local.module = self.module.clone()
             module = self._local.module
-        dets, labels = module.forward([F.const(batch, list(batch.shape), F.NCHW)])
-        return _read(dets, np.float32), _read(labels, np.int64)
+        dets, labels = forward(module, batch)
+        return dets.astype(np.float32), labels.astype(np.int64)
 
 
-def _read(var, dtype) -> np.ndarray:
-    """An output as an array; MNN cannot read an empty one (no boxes)."""
-    if 0 in var.shape:
-        return np.zeros(var.shape, dtype)
-    return var.read().astype(dtype)
+def forward(module, batch: np.ndarray) -> List[np.ndarray]:
+    """The outputs of an MNN ``module`` on an NCHW ``batch``, as arrays (MNN
+    cannot read an empty output, such as no boxes)."""
+    import MNN.expr as F
+    outputs = module.forward([F.const(batch, list(batch.shape), F.NCHW)])
+    return [np.zeros(var.shape, np.float32) if 0 in var.shape else var.read()
+            for var in outputs]
 
 
 def convert_graph(onnx_file: str, out: str, weights: str = 'fp32',

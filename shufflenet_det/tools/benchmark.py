@@ -41,7 +41,9 @@ from .complexity import count_mult_adds
 MODES = ('eager', 'fast', 'channels_last', 'torchscript', 'compiled')
 # Where a model runs: PyTorch (in one of MODES), or exported to ONNX (with
 # the exporter mmdeploy uses) and run by ONNX Runtime or OpenVINO.
-ENGINES = ('torch', 'onnxruntime', 'openvino')
+ENGINES = ('torch', 'onnxruntime', 'openvino', 'mnn')
+# the Python module of an engine, where its name differs
+ENGINE_MODULES = {'mnn': 'MNN'}
 # Precisions of the ONNX engines: the exported file, or it quantized to int8
 # by one of QUANTIZERS (shufflenet_det.deploy.quantize).
 PRECISIONS = ('fp32', 'int8')
@@ -309,8 +311,8 @@ def detector_stage_latency(detectors, repeats=5, warmup=1):
 
 def missing_engines(engines):
     """The engines of ``engines`` that are not installed here."""
-    return [engine for engine in engines
-            if engine != 'torch' and importlib.util.find_spec(engine) is None]
+    return [engine for engine in engines if engine != 'torch' and
+            importlib.util.find_spec(ENGINE_MODULES.get(engine, engine)) is None]
 
 
 def in_own_process(function, *args):
@@ -348,6 +350,8 @@ def onnx_runner(export, engine, threads, quantizer=None, calibration=()):
     if engine not in ENGINES[1:]:
         raise ValueError(f'engine={engine!r} is not an ONNX engine; allowed: '
                          f'{ENGINES[1:]}')
+    if engine == 'mnn' and quantizer is not None:
+        raise ValueError('MNN does not convert int8 (QDQ) files')
     with tempfile.TemporaryDirectory() as folder:
         path = osp.join(folder, 'model.onnx')
         export(path)
@@ -360,16 +364,24 @@ def onnx_runner(export, engine, threads, quantizer=None, calibration=()):
 
 def onnx_call(engine, path, threads, precision='f32'):
     """A function running the ONNX file ``path`` (one input, any outputs)
-    on an array in ``engine`` ('onnxruntime', or 'openvino' in ``precision``
-    f32 or bf16). A detector file the engine runs below fp32 is first put
-    through the runtime's self-check, so that no run with wrong boxes is
-    timed (a :class:`SelfCheckError`)."""
+    on an array in ``engine`` ('onnxruntime', 'openvino' in ``precision``
+    f32 or bf16, or 'mnn': converted beside it, fp32 weights). A detector
+    file the engine runs below fp32 is first put through the runtime's
+    self-check, so that no run with wrong boxes is timed (a
+    :class:`SelfCheckError`)."""
     if engine == 'onnxruntime':
         session = onnxruntime_session(path, threads)
         name = session.get_inputs()[0].name
         shape = session.get_inputs()[0].shape[2:]
         call = lambda x: session.run(None, {name: x})  # noqa: E731
         outputs = call  # a detector's: dets, labels in that order
+    elif engine == 'mnn':
+        from ..runtime import mnn
+        converted = osp.splitext(path)[0] + '.mnn'
+        mnn.convert_graph(path, converted)
+        module = mnn.load_module(converted, threads, detector=False)
+        shape = mnn.input_shape(converted)
+        call = outputs = functools.partial(mnn.forward, module)
     else:
         model = openvino_model(path, threads, precision)
         request = model.create_infer_request()

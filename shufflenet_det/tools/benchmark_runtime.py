@@ -4,9 +4,10 @@ split into decode, preprocess, inference and postprocess, beside
 torchvision's ``fasterrcnn_mobilenet_v3_large_320_fpn`` end to end (its own
 transform; eager and exported), in the same run, rounds interleaved, one
 process per engine. Also images/s in throughput mode, OpenVINO's bf16 beside
-f32 and int8, and the cold start (import, load, first image) of the runtime
-alone and beside the training stack. Random weights with a silenced RPN
-(:func:`~.benchmark.silence_rpn`), as in benchmark_detector."""
+f32 and int8, MNN with fp32, fp16 and int8 weights, and the cold start
+(import, load, first image) of the runtime alone and beside the training
+stack. Random weights with a silenced RPN (:func:`~.benchmark.silence_rpn`),
+as in benchmark_detector."""
 import argparse
 import functools
 import os.path as osp
@@ -103,6 +104,29 @@ def runtime_stages(detector):
     return call
 
 
+def engine_runs(engine, files):
+    """{(name, Run): (file, precision argument)} of what ``engine`` runs of
+    the exported ``files``: each file; OpenVINO also in bf16; MNN the fp32
+    files converted with each kind of weights (beside them), not int8 ones."""
+    from ..runtime import mnn
+    runs = {}
+    for (name, precision), path in files.items():
+        if engine != 'mnn':
+            runs[name, Run.onnx(engine, 'onnxruntime' if precision == 'int8'
+                                else None)] = path, None
+            if engine == 'openvino' and precision == 'fp32':
+                runs[name, Run(engine, precision='bf16')] = path, 'bf16'
+        elif precision == 'fp32' and name == TORCHVISION:
+            runs[name, Run(engine)] = path, None  # converted by onnx_call
+        elif precision == 'fp32':
+            for weights in mnn.WEIGHTS:
+                converted = f'{osp.splitext(path)[0]}_{weights}.mnn'
+                mnn.convert_to_mnn(path, converted, weights)
+                runs[name, Run(engine, precision=weights if weights == 'fp32'
+                               else f'{weights} weights')] = converted, None
+    return runs
+
+
 def time_engine(engine, files, image, threads, repeats, warmup, throughput_images):
     """In one process: a Measurement by stage of every model end to end,
     rounds interleaved, with the images/s of each runtime model in
@@ -113,25 +137,21 @@ def time_engine(engine, files, image, threads, repeats, warmup, throughput_image
         model = TorchvisionDetector(TORCHVISION)
         calls[TORCHVISION, Run('torch', 'eager')] = torchvision_stages(
             lambda x: model(torch.from_numpy(x)))
-    for (name, precision), path in files.items():
-        runs = [Run.onnx(engine, 'onnxruntime' if precision == 'int8' else None)]
-        if engine == 'openvino' and precision == 'fp32':
-            runs.append(Run(engine, precision='bf16'))
-        for run in runs:
-            if name == TORCHVISION:
-                calls[name, run] = torchvision_stages(
-                    onnx_call(engine, path, threads, 'bf16' if run.precision == 'bf16'
-                              else 'f32'))
-            else:
-                calls[name, run] = runtime_stages(Detector(
-                    path, engine, threads, 'bf16' if run.precision == 'bf16' else None))
+    runs = engine_runs(engine, files)
+    for (name, run), (path, precision) in runs.items():
+        if name == TORCHVISION:
+            calls[name, run] = torchvision_stages(
+                onnx_call(engine, path, threads, precision or 'f32'))
+        else:
+            calls[name, run] = runtime_stages(Detector(path, engine, threads,
+                                                       precision))
     records = measurements(latency_rounds(
         {key: functools.partial(call, image) for key, call in calls.items()},
         repeats, warmup))
     for record in records:
         if record.model == TORCHVISION or record.run.precision == 'bf16':
             continue
-        detector = Detector(files[record.model, record.run.precision], engine, threads,
+        detector = Detector(runs[record.model, record.run][0], engine, threads,
                             mode='throughput')
         list(detector.map([image] * detector.engine.jobs))  # warm-up
         start = time.perf_counter()
@@ -209,7 +229,8 @@ def main():
                         help='paths under configs/ (default: ThunderNet SNet49, '
                         'SNet146, the FPN demo, C4 300)')
     parser.add_argument('--engine', nargs='+', default=['onnxruntime', 'openvino'],
-                        choices=['onnxruntime', 'openvino'])
+                        choices=['onnxruntime', 'openvino', 'mnn'],
+                        help='one process each (MNN: fp32, fp16 and int8 weights)')
     parser.add_argument('--threads', type=int, default=torch.get_num_threads())
     parser.add_argument('--repeats', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)

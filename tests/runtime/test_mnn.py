@@ -161,3 +161,28 @@ def test_an_image_without_boxes_gives_empty_outputs(tmp_path):
     assert labels.shape == (1, 0) and labels.dtype == np.int64
     assert Detector.postprocess(dets, labels, dict(
         img_shape=(8, 8), scale_factor=(1.0, 1.0)))['bboxes'].shape == (0, 4)
+
+
+def test_benchmark_runtime_times_each_kind_of_weights(thundernet_model, tmp_path):
+    """tools/benchmark_runtime.py --engine mnn: the fp32 exports converted
+    with each kind of weights, torchvision's converted when it is timed, no
+    int8 (QDQ) file."""
+    import shutil
+
+    from shufflenet_det.tools.benchmark import Run
+    from shufflenet_det.tools.benchmark_detector import TORCHVISION
+    from shufflenet_det.tools.benchmark_runtime import engine_runs
+    fp32 = shutil.copy(thundernet_model[1], tmp_path / 'thundernet.onnx')
+    files = {('thundernet', 'fp32'): str(fp32),
+             ('thundernet', 'int8'): str(tmp_path / 'thundernet_int8.onnx'),
+             (TORCHVISION, 'fp32'): str(tmp_path / 'torchvision.onnx')}
+    runs = engine_runs('mnn', files)
+    assert list(runs) == [('thundernet', Run('mnn')),
+                          ('thundernet', Run('mnn', precision='fp16 weights')),
+                          ('thundernet', Run('mnn', precision='int8 weights')),
+                          (TORCHVISION, Run('mnn'))]
+    assert runs[TORCHVISION, Run('mnn')] == (files[TORCHVISION, 'fp32'], None)
+    for weights in ('fp32', 'fp16', 'int8'):
+        path = str(tmp_path / f'thundernet_{weights}.mnn')
+        assert read_mnn_metadata(path)[WEIGHTS_KEY] == weights
+    assert str(Run('mnn', precision='int8 weights')) == 'mnn int8 weights'
