@@ -23,7 +23,7 @@ import torch
 from ..deploy import export_module, export_onnx
 from ..deploy.quantize import quantize_model
 from ..paths import config_path
-from ..runtime import Detector, read_image
+from ..runtime import Detector, SelfCheckError, read_image
 from .benchmark import (Run, StageSeconds, in_own_process, latency_rounds, measurements,
                         missing_engines, onnx_call, ratios, silence_rpn, spread,
                         write_results)
@@ -143,8 +143,11 @@ def time_engine(engine, files, image, threads, repeats, warmup, throughput_image
             calls[name, run] = torchvision_stages(
                 onnx_call(engine, path, threads, precision or 'f32'))
         else:
-            calls[name, run] = runtime_stages(Detector(path, engine, threads,
-                                                       precision))
+            try:
+                calls[name, run] = runtime_stages(Detector(path, engine, threads,
+                                                           precision))
+            except SelfCheckError as error:  # wrong boxes are not timed
+                print(f'note: {name}, {run}: skipped ({error})', flush=True)
     records = measurements(latency_rounds(
         {key: functools.partial(call, image) for key, call in calls.items()},
         repeats, warmup))
