@@ -17,7 +17,7 @@ MIM_FOLDERS = ('configs', 'tools')
 # tools/ of the project, not of its users: set-up, the wheels the install
 # tests use, the project's speed targets and accuracy sweeps.
 PROJECT_ONLY = ('setup_env.sh', 'check_runtime_wheels.py', 'check_speed_targets.py',
-                'sweep_demo.py', 'sweeps')
+                'sweep_demo.py', 'sweeps', 'results_page.py', 'check_arm64.py')
 
 
 class BuildPyWithMim(build_py):

@@ -30,7 +30,7 @@ CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-train', 'shufflenet-de
                    'shufflenet-det-to-mnn')
 # tools/ of the project alone, left out of the wheel
 PROJECT_TOOLS = ('setup_env.sh', 'check_runtime_wheels.py', 'check_speed_targets.py',
-                 'sweep_demo.py')
+                 'sweep_demo.py', 'results_page.py', 'check_arm64.py')
 # where tools/setup_env.sh downloads the runtime extra's wheels
 RUNTIME_WHEELS = osp.join(os.environ.get('SHUFFLENET_DET_CACHE', osp.expanduser(
     '~/.cache/shufflenet_det')), 'runtime-wheels')

@@ -4,6 +4,7 @@
 thread-safe ``run(batch) -> (dets, labels)``. Each engine is imported only
 when it is used, so an environment needs only the one it runs.
 """
+import importlib.util
 import os
 import threading
 from typing import Optional, Tuple
@@ -115,9 +116,16 @@ class OpenVINOEngine:
 
 ENGINES = {engine.name: engine
            for engine in (OnnxRuntimeEngine, OpenVINOEngine, MNNEngine)}
+# each engine's Python module, and the install that brings it
+MODULES = {'onnxruntime': 'onnxruntime', 'openvino': 'openvino', 'mnn': 'MNN'}
 INSTALL = {'onnxruntime': 'shufflenet_det[runtime]',
            'openvino': 'shufflenet_det[runtime-openvino]',
            'mnn': 'shufflenet_det[runtime-mnn]'}
+
+
+def is_installed(engine: str) -> bool:
+    """Whether the engine's module can be imported here (not imported)."""
+    return importlib.util.find_spec(MODULES[engine]) is not None
 
 
 def build_engine(engine: str, path: str, threads: Optional[int] = None,

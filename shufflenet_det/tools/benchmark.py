@@ -7,8 +7,8 @@ bring their models and table columns; the records, "fastest of", the ratios
 to a baseline, the JSON results and the error-bar plot are here."""
 import copy
 import functools
-import importlib.util
 import json
+import os
 import os.path as osp
 import statistics
 import tempfile
@@ -27,6 +27,7 @@ from ..atomic import atomic_path, write_text_atomically
 from ..deploy import onnxruntime_session, openvino_model, optimize_for_inference
 from ..deploy.quantize import QUANTIZERS, quantize_model
 from ..models import rpn_forward
+from ..runtime.engines import MODULES, is_installed
 from ..runtime.model_file import OUTPUT_NAMES, read_metadata
 from ..runtime.self_check import check_engine
 from .complexity import count_mult_adds
@@ -42,8 +43,6 @@ MODES = ('eager', 'fast', 'channels_last', 'torchscript', 'compiled')
 # Where a model runs: PyTorch (in one of MODES), or exported to ONNX (with
 # the exporter mmdeploy uses) and run by ONNX Runtime or OpenVINO.
 ENGINES = ('torch', 'onnxruntime', 'openvino', 'mnn')
-# the Python module of an engine, where its name differs
-ENGINE_MODULES = {'mnn': 'MNN'}
 # Precisions of the ONNX engines: the exported file, or it quantized to int8
 # by one of QUANTIZERS (shufflenet_det.deploy.quantize).
 PRECISIONS = ('fp32', 'int8')
@@ -140,11 +139,43 @@ def ratio_text(ratio):
 
 
 def write_results(path, records, **header):
-    """``header`` and the records as JSON: ``results``, a list of
-    ``Measurement.to_json`` (model, engine, mode, precision, quantizer,
-    runs_as, ms: [min, median, max], stages, the tool's columns)."""
+    """``header`` and the records as JSON: where and when they were measured
+    (:func:`provenance`), ``results``, a list of ``Measurement.to_json``
+    (model, engine, mode, precision, quantizer, runs_as, ms: [min, median,
+    max], stages, the tool's columns)."""
     write_text_atomically(path, json.dumps(
-        dict(header, results=[record.to_json() for record in records]), indent=1))
+        dict(provenance(), **header, results=[record.to_json() for record in records]),
+        indent=1))
+
+
+def provenance() -> Dict[str, Any]:
+    """The date (UTC), the command, the machine (CPU model, the ISA its int8
+    kernels use, cores) and the versions of the engines: what a results page
+    states beside its figures."""
+    import datetime
+    import platform
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ..runtime.self_check import cpu_description
+    model = platform.processor() or platform.machine()
+    try:
+        with open('/proc/cpuinfo') as f:
+            model = next((line.split(':', 1)[1].strip() for line in f
+                          if line.startswith('model name')), model)
+    except OSError:
+        pass
+    versions = {}
+    for package in ('torch', 'onnxruntime', 'openvino', 'MNN'):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            pass
+    script = osp.relpath(sys.argv[0]) if osp.isfile(sys.argv[0]) else sys.argv[0]
+    return dict(date=datetime.datetime.now(datetime.timezone.utc).strftime(
+        '%Y-%m-%d %H:%M UTC'), command=' '.join(['python', script, *sys.argv[1:]]),
+        machine=f'{model}, {cpu_description()}, {os.cpu_count()} cores',
+        versions=versions)
 
 
 def conv_mult_adds(model, size):
@@ -311,8 +342,8 @@ def detector_stage_latency(detectors, repeats=5, warmup=1):
 
 def missing_engines(engines):
     """The engines of ``engines`` that are not installed here."""
-    return [engine for engine in engines if engine != 'torch' and
-            importlib.util.find_spec(ENGINE_MODULES.get(engine, engine)) is None]
+    return [engine for engine in engines if engine != 'torch' and (
+        engine not in MODULES or not is_installed(engine))]
 
 
 def in_own_process(function, *args):

@@ -7,7 +7,6 @@ OpenVINO's bf16, where OpenVINO is installed).
 Run it as ``shufflenet-det-demo``, ``python -m shufflenet_det.tools.demo`` or
 ``python tools/demo.py``, from any folder."""
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -28,6 +27,8 @@ from ..paths import config_path
 DEMO_CONFIG = config_path('demo/faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes.py')
 # training images the int8 model is calibrated on (all, if fewer)
 CALIB_IMAGES = 100
+# the MNN files converted from the demo's model.onnx, by weights
+MNN_FILES = {'fp32': 'model.mnn', 'int8': 'model_int8-weights.mnn'}
 
 
 # A config file: ``base`` (an mmdet Faster R-CNN config, the demo's or a COCO
@@ -124,25 +125,34 @@ def evaluate_exported(runner, detector, prefix):
 
 def evaluate_onnx(runner, checkpoint, onnx_file):
     """Export ``checkpoint`` to ``onnx_file`` and return its COCO metrics in
-    ONNX Runtime on the runner's validation set, keys prefixed 'onnx/'; with
-    OpenVINO installed, also in its bf16 precision (its default on CPUs with
-    AMX), keys prefixed 'bf16/'."""
+    ONNX Runtime on the runner's validation set, keys prefixed 'onnx/';
+    where installed, also in OpenVINO's bf16 precision (its default on CPUs
+    with AMX), 'bf16/', and converted to MNN (``model.mnn`` beside it),
+    'mnn/', and to MNN with int8 weights, 'mnn-int8-weights/'."""
     from ..deploy import export_onnx
-    from ..runtime import Detector
     export_onnx(runner.cfg, checkpoint, onnx_file)
-    metrics = evaluate_exported(runner, Detector(onnx_file), 'onnx/')
-    metrics.update(evaluate_openvino(runner, onnx_file, 'bf16/', 'bf16'))
+    metrics = evaluate_engine(runner, onnx_file, 'onnxruntime', 'onnx/')
+    metrics.update(evaluate_engine(runner, onnx_file, 'openvino', 'bf16/', 'bf16'))
+    from ..runtime.engines import is_installed
+    if is_installed('mnn'):
+        from ..runtime.mnn import convert_to_mnn
+        for weights, prefix in (('fp32', 'mnn/'), ('int8', 'mnn-int8-weights/')):
+            mnn_file = osp.join(osp.dirname(onnx_file), MNN_FILES[weights])
+            convert_to_mnn(onnx_file, mnn_file, weights)
+            metrics.update(evaluate_engine(runner, mnn_file, 'mnn', prefix))
     return metrics
 
 
-def evaluate_openvino(runner, onnx_file, prefix, precision='f32'):
-    """:func:`evaluate_exported` in OpenVINO, where it is installed and passes
-    its self-check on this CPU; else no metrics, and a line saying why."""
+def evaluate_engine(runner, model_file, engine, prefix, precision=None):
+    """:func:`evaluate_exported` of ``model_file`` in ``engine``, where the
+    engine is installed and the file passes its self-check on this CPU;
+    else no metrics, and a line saying why."""
     from ..runtime import Detector, SelfCheckError
-    if importlib.util.find_spec('openvino') is None:
+    from ..runtime.engines import is_installed
+    if not is_installed(engine):
         return {}
     try:
-        detector = Detector(onnx_file, 'openvino', precision=precision)
+        detector = Detector(model_file, engine, precision=precision)
     except SelfCheckError as error:
         print(f'not evaluated: {error}')
         return {}
@@ -153,13 +163,12 @@ def evaluate_int8(runner, onnx_file, int8_file, calib_images=CALIB_IMAGES):
     """Quantize ``onnx_file`` to int8 in ``int8_file``, calibrated on
     ``calib_images`` training images (all, if fewer), and return its COCO
     metrics in ONNX Runtime on the runner's validation set, keys prefixed
-    'int8/', and in OpenVINO (:func:`evaluate_openvino`), 'int8-openvino/'."""
+    'int8/', and in OpenVINO, 'int8-openvino/'."""
     from ..deploy.quantize import quantize_detector
-    from ..runtime import Detector
     count = min(calib_images, len(runner.train_dataloader.dataset))
     quantize_detector(runner.cfg, onnx_file, int8_file, count, 'train')
-    metrics = evaluate_exported(runner, Detector(int8_file), 'int8/')
-    metrics.update(evaluate_openvino(runner, int8_file, 'int8-openvino/'))
+    metrics = evaluate_engine(runner, int8_file, 'onnxruntime', 'int8/')
+    metrics.update(evaluate_engine(runner, int8_file, 'openvino', 'int8-openvino/'))
     return metrics
 
 
@@ -280,23 +289,24 @@ def main():
         return
     print(f"held-out bbox mAP (COCO AP@[.5:.95]): {metrics['coco/bbox_mAP']:.3f} "
           f"(AP50 {metrics['coco/bbox_mAP_50']:.3f}), {minutes:.1f} min in all")
-    if 'onnx/bbox_mAP' in metrics:
-        print(f"ONNX Runtime ({osp.join(args.work_dir, 'model.onnx')}): bbox mAP "
-              f"{metrics['onnx/bbox_mAP']:.3f} (AP50 {metrics['onnx/bbox_mAP_50']:.3f})"
-              f", PyTorch {metrics['coco/bbox_mAP']:.3f}")
-    if 'int8/bbox_mAP' in metrics:
-        print(f"int8 in ONNX Runtime ({osp.join(args.work_dir, 'model_int8.onnx')}): "
-              f"bbox mAP {metrics['int8/bbox_mAP']:.3f} (AP50 "
-              f"{metrics['int8/bbox_mAP_50']:.3f}), fp32 ONNX "
-              f"{metrics['onnx/bbox_mAP']:.3f}, PyTorch {metrics['coco/bbox_mAP']:.3f}")
-    if 'int8-openvino/bbox_mAP' in metrics:
-        print(f"int8 in OpenVINO (the same file): bbox mAP "
-              f"{metrics['int8-openvino/bbox_mAP']:.3f} (AP50 "
-              f"{metrics['int8-openvino/bbox_mAP_50']:.3f})")
-    if 'bf16/bbox_mAP' in metrics:
-        print(f"OpenVINO bf16 (the same file): bbox mAP {metrics['bf16/bbox_mAP']:.3f} "
-              f"(AP50 {metrics['bf16/bbox_mAP_50']:.3f}), fp32 ONNX "
-              f"{metrics['onnx/bbox_mAP']:.3f}")
+    for prefix, what in exported_results(args.work_dir):
+        if f'{prefix}bbox_mAP' in metrics:
+            print(f"{what}: bbox mAP {metrics[f'{prefix}bbox_mAP']:.3f} (AP50 "
+                  f"{metrics[f'{prefix}bbox_mAP_50']:.3f})")
+
+
+def exported_results(work_dir):
+    """(metrics prefix, what was evaluated) of the exported models, in the
+    order the demo prints them beside PyTorch's."""
+    onnx_file = osp.join(work_dir, 'model.onnx')
+    int8_file = osp.join(work_dir, 'model_int8.onnx')
+    return (('onnx/', f'ONNX Runtime, fp32 ({onnx_file})'),
+            ('bf16/', f'OpenVINO, bf16 ({onnx_file})'),
+            ('mnn/', f'MNN, fp32 ({osp.join(work_dir, MNN_FILES["fp32"])})'),
+            ('mnn-int8-weights/', 'MNN, int8 weights computed in fp32 '
+             f'({osp.join(work_dir, MNN_FILES["int8"])})'),
+            ('int8/', f'ONNX Runtime, int8 ({int8_file})'),
+            ('int8-openvino/', f'OpenVINO, int8 ({int8_file})'))
 
 
 if __name__ == '__main__':

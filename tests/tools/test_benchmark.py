@@ -19,8 +19,9 @@ from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
 from shufflenet_det.deploy import export_module
-from shufflenet_det.tools.benchmark import (ENGINE_MODULES, ENGINES, MODES, Measurement,
-                                            Run, StageSeconds, detector_stage_latency,
+from shufflenet_det.runtime.engines import MODULES
+from shufflenet_det.tools.benchmark import (ENGINES, MODES, Measurement, Run,
+                                            StageSeconds, detector_stage_latency,
                                             fastest, in_own_process, latency_rounds,
                                             measurements, missing_engines, onnx_runner,
                                             prepare, ratios, silence_rpn, spread,
@@ -110,7 +111,7 @@ def test_records_fastest_ratios_and_json(tmp_path):
     # its train() returns None
     dict(type='MobileNetV2', widen_factor=0.5, out_indices=(7, ))])
 def test_onnx_runner_computes_the_model(engine, backbone):
-    pytest.importorskip(ENGINE_MODULES.get(engine, engine))
+    pytest.importorskip(MODULES[engine])
     model = randomise_batch_norm(MODELS.build(backbone))
     model.eval()
     x = torch.randn(1, 3, 64, 96)

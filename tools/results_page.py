@@ -1,0 +1,135 @@
+"""Write a results page of the docs from the benchmark tools' ``--json``
+files, so that its figures are the measured ones, not typed: per file, the
+machine, the date, the command and the engines' versions, then a table of
+every record (ms per image as min / median / max over the interleaved
+rounds, the ratio of its median to the fastest torchvision record of the
+same run, its stages and the tool's columns). The page names its JSON files
+in its first line; ``tests/tools/test_results_page.py`` writes every page of
+``docs/results/`` again and compares. Not part of the package.
+
+    python tools/results_page.py docs/results/runtime.md "Runtime, end to end" \\
+        docs/results/runtime-amd-epyc.json
+"""
+import argparse
+import json
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from shufflenet_det.atomic import write_text_atomically  # noqa: E402
+
+HEADER = '<!-- written by tools/results_page.py from {files}: do not edit -->'
+# a record's fields that the table shows in its own way, or not at all
+RECORD_FIELDS = ('model', 'engine', 'mode', 'precision', 'quantizer', 'runs_as', 'ms',
+                 'stages')
+PROVENANCE = ('date', 'command', 'machine', 'versions', 'tool', 'results')
+
+
+def cell(value) -> str:
+    if value is None:
+        return '-'
+    if isinstance(value, list):
+        return 'x'.join(str(item) for item in value)
+    if isinstance(value, float):
+        return f'{value:.3g}' if abs(value) < 100 else f'{value:.0f}'
+    return str(value)
+
+
+def table(results):
+    """The records as a markdown table, ratios to the fastest torchvision."""
+    stages = list(dict.fromkeys(stage for r in results for stage in r['stages']))
+    columns = list(dict.fromkeys(key for r in results for key in r
+                                 if key not in RECORD_FIELDS))
+    baselines = [r['ms'][1] for r in results if r['model'].startswith('torchvision:')]
+    baseline = min(baselines, default=None)
+    head = ['model', 'runs as', 'ms min / median / max',
+            *(['/ torchvision'] if baseline else []), *stages, *columns]
+    lines = ['| ' + ' | '.join(head) + ' |', '|---' * len(head) + '|']
+    for r in results:
+        low, median, high = r['ms']
+        row = [r['model'], r['runs_as'], f'{low:.1f} / {median:.1f} / {high:.1f}',
+               *([f'{median / baseline:.2f}'] if baseline else []),
+               *(f'{r["stages"][s]:.2f}' if s in r['stages'] else '-' for s in stages),
+               *(cell(r.get(key)) for key in columns)]
+        lines.append('| ' + ' | '.join(row) + ' |')
+    return '\n'.join(lines)
+
+
+def section(path):
+    """One JSON file's section: where, when, how, then its table."""
+    with open(path) as f:
+        measured = json.load(f)
+    if 'results' not in measured or 'tool' not in measured:
+        raise SystemExit(f'{path}: not a --json file of a benchmark tool (no '
+                         '"tool" and "results")')
+    missing = [key for key in ('date', 'command', 'machine') if key not in measured]
+    if missing:
+        raise SystemExit(f'{path} has no {", ".join(missing)}: measured before the '
+                         'tools recorded them; measure again')
+    versions = ', '.join(f'{name} {v}' for name, v in measured.get('versions',
+                                                                   {}).items())
+    settings = {key: value for key, value in measured.items()
+                if key not in PROVENANCE}
+    lines = [f'### {measured["machine"]}, {measured["date"]}', '',
+             f'`{measured["command"]}`', '', f'Versions: {versions}.']
+    for key, value in settings.items():
+        if isinstance(value, dict):  # e.g. cold starts: name -> seconds
+            lines.append(f'{key.replace("_", " ")} (s, min / median / max):')
+            for name, values in value.items():
+                values = sorted(values)
+                lines.append(f'- {name}: {values[0]:.2f} / '
+                             f'{values[len(values) // 2]:.2f} / {values[-1]:.2f}')
+        else:
+            lines.append(f'{key.replace("_", " ")}: {cell(value)}.')
+    return '\n'.join([*lines, '', table(measured['results'])])
+
+
+def render(title, files, intro=''):
+    """The page for ``files`` (paths relative to the page's folder or
+    absolute), titled ``title``."""
+    names = ' '.join(osp.basename(path) for path in files)
+    parts = [HEADER.format(files=names), f'# {title}', '']
+    if intro:
+        parts += [intro, '']
+    parts += [section(path) + '\n' for path in files]
+    return '\n'.join(parts)
+
+
+def page_sources(page):
+    """(title, intro, JSON files) a page written here was made from."""
+    with open(page) as f:
+        lines = f.read().split('\n')
+    prefix, suffix = HEADER.split('{files}')
+    if not (lines[0].startswith(prefix) and lines[0].endswith(suffix)):
+        raise ValueError(f'{page} was not written by tools/results_page.py')
+    files = lines[0][len(prefix):-len(suffix)].split()
+    title = lines[1][2:]
+    body = lines[3:lines.index(next(line for line in lines if line.startswith('### ')))]
+    intro = '\n'.join(body).strip()
+    folder = osp.dirname(page)
+    return title, intro, [osp.join(folder, name) for name in files]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('page', help='the markdown page to write (docs/results/)')
+    parser.add_argument('title')
+    parser.add_argument('json', nargs='+', help='--json files of the benchmark '
+                        'tools, beside the page')
+    parser.add_argument('--intro', default='', help='a paragraph under the title')
+    args = parser.parse_args()
+    folder = osp.dirname(osp.abspath(args.page))
+    outside = [path for path in args.json
+               if osp.dirname(osp.abspath(path)) != folder]
+    if outside:
+        parser.error(f'{outside[0]}: allowed: JSON files in the page\'s folder '
+                     f'{folder}, which the page names')
+    write_text_atomically(args.page, render(args.title, args.json, args.intro))
+    print(f'{args.page}: {len(args.json)} measurement(s)')
+
+
+if __name__ == '__main__':
+    main()
