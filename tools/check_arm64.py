@@ -28,6 +28,7 @@ KEEP_BOXES = {'model.test_cfg.rcnn.score_thr': 0.,
               'model.test_cfg.rcnn.max_per_img': 50}
 PACKAGES = 'python3,python3-venv,ca-certificates,libglib2.0-0'
 ENGINES = ('onnxruntime', 'mnn')
+HOST_CERTIFICATES = os.environ.get('PIP_CERT', '/etc/ssl/certs/ca-certificates.crt')
 
 
 def run(*command, **kwargs):
@@ -58,8 +59,9 @@ def make_root(root, suite, mirror):
     if not osp.exists(osp.join(root, 'usr', 'bin', 'python3')):
         run('debootstrap', '--arch=arm64', '--variant=minbase',
             f'--include={PACKAGES}', suite, root, mirror)
-    for name in ('resolv.conf', ):
-        shutil.copy(f'/etc/{name}', osp.join(root, 'etc', name))
+    shutil.copy('/etc/resolv.conf', osp.join(root, 'etc', 'resolv.conf'))
+    # this machine's certificate authorities (a TLS proxy's among them)
+    shutil.copy(HOST_CERTIFICATES, osp.join(root, 'etc', 'host-certificates.crt'))
     with tempfile.TemporaryDirectory() as folder:
         run(sys.executable, '-m', 'pip', 'wheel', '--no-deps', '-q', '-w', folder, ROOT)
         wheel = glob.glob(osp.join(folder, '*.whl'))[0]
@@ -67,7 +69,8 @@ def make_root(root, suite, mirror):
     in_root = f'/tmp/{osp.basename(wheel)}'
     run('chroot', root, 'python3', '-m', 'venv', '/venv')
     run('chroot', root, '/venv/bin/pip', 'install', '-q', '--only-binary=:all:',
-        f'{in_root}[runtime,runtime-mnn]')
+        '--cert', '/etc/host-certificates.crt', f'{in_root}[runtime,runtime-mnn]',
+        env=dict(PATH='/usr/sbin:/usr/bin:/sbin:/bin', HOME='/root'))
 
 
 def export_model(folder):
