@@ -46,7 +46,8 @@ def table(results):
     baselines = [r['ms'][1] for r in results if r['model'].startswith('torchvision:')]
     baseline = min(baselines, default=None)
     head = ['model', 'runs as', 'ms min / median / max',
-            *(['/ torchvision'] if baseline else []), *stages, *columns]
+            *(['/ torchvision'] if baseline else []), *stages,
+            *(key.replace('_', ' ') for key in columns)]
     lines = ['| ' + ' | '.join(head) + ' |', '|---' * len(head) + '|']
     for r in results:
         low, median, high = r['ms']
