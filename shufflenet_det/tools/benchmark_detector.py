@@ -3,8 +3,8 @@ FPN ones and ThunderNet, ShuffleNet vs MobileNet v1 1.0 and vs what CPU users
 pick instead (torchvision's ``fasterrcnn_mobilenet_v3_large_320_fpn``), on
 the same image, each resized by its own rule, in PyTorch (eager and with
 optimize_for_inference, 'fast'; backbone + neck, RPN and RoI head
-separately; torchvision's eager, whole) and exported to ONNX in ONNX Runtime
-and OpenVINO (the whole graph), one process per engine. Random weights with a
+separately; torchvision's eager, whole) and exported to ONNX in ONNX Runtime,
+OpenVINO and MNN (the whole graph), one process per engine. Random weights with a
 silenced RPN (``silence_rpn``): every detector with the same anchors does the
 same RPN and RoI-head work. Whole-detector conv + FC mult-adds are counted
 on the exported graph's forward (``tools/benchmark_detector.py``)."""
