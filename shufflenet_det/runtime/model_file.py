@@ -3,10 +3,13 @@
 test pipeline and class names the exporter stores in the file's metadata.
 
 The metadata is read straight from the ONNX protobuf (``ModelProto`` field 14,
-``metadata_props``), skipping over the graph, so that both engines' runtimes
-read it the same way and a file that is no ONNX model, or is cut short, is
-told apart before an engine parses it. An MNN file (``.mnn``) carries the
-same metadata in its ``bizCode`` (:mod:`~.mnn`).
+``metadata_props``), skipping over the graph, rather than through an engine's
+own API (ONNX Runtime's ``get_modelmeta().custom_metadata_map``, OpenVINO's
+``rt_info``): ``shufflenet-det-to-mnn`` reads it where only MNN is installed
+(the ``runtime-mnn`` extra has neither onnx nor ONNX Runtime), every engine
+reads it the same way, and a file that is no ONNX model, or is cut short, is
+named in one line before an engine parses all of it. An MNN file (``.mnn``)
+carries the same metadata in its ``bizCode`` (:mod:`~.mnn`).
 """
 import ast
 import os
