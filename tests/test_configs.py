@@ -29,6 +29,21 @@ def test_configs_are_discovered():
     assert len(CONFIGS) >= 20
 
 
+def test_every_config_runs_with_the_package_and_its_checks():
+    """One runtime base (configs/_base_/default_runtime.py) registers the
+    package and its hooks for every config; no other base repeats them."""
+    hooks = ['PretrainedInputCheckHook', 'TrainedCheckpointHook', 'AnchorCheckHook']
+    for path in CONFIGS:
+        cfg = Config.fromfile(osp.join(ROOT, path))
+        assert cfg.custom_imports.imports == ['shufflenet_det'], path
+        assert [hook['type'] for hook in cfg.custom_hooks] == hooks, path
+    bases = glob.glob(osp.join(ROOT, 'configs', '_base_', '*', '*.py'))
+    for path in bases:
+        with open(path) as f:
+            text = f.read()
+        assert 'custom_imports' not in text and 'custom_hooks' not in text, path
+
+
 def frozen_parameters(cfg, model):
     """The parameters that ``cfg`` says must not train: stem and stages below
     ``frozen_stages`` of the backbone and the C4 head, and BN layers built

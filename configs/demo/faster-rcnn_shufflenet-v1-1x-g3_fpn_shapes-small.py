@@ -9,4 +9,6 @@ _base_ = [
 
 # 8-16 px square anchors on P3 (tools/check_anchors.py: 94 % of the boxes
 # reach IoU 0.3), up to 64-128 px on P6.
-model = dict(rpn_head=dict(anchor_generator=dict(scales=[1, 2])))
+model = dict(
+    rpn_head=dict(anchor_generator=dict(scales=[1, 2])),
+    roi_head=dict(bbox_head=dict(num_classes=4)))  # the shapes

@@ -5,3 +5,4 @@ _base_ = [
     '../_base_/models/faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes.py',
     '../_base_/datasets/shapes.py', '../_base_/schedules/schedule_shapes-1200i.py'
 ]
+model = dict(roi_head=dict(bbox_head=dict(num_classes=4)))  # the shapes

@@ -1,7 +1,7 @@
 _base_ = [
     '../_base_/models/faster-rcnn_fpn.py',
     '../_base_/datasets/coco_detection-600.py',
-    '../_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'
+    '../_base_/schedules/schedule_1x.py', '../_base_/default_runtime.py'
 ]
 model = dict(
     backbone=dict(

@@ -4,5 +4,5 @@ _base_ = [
     '../_base_/models/thundernet_snet146.py',
     '../_base_/datasets/coco_detection-thundernet-320.py',
     '../_base_/schedules/schedule_thundernet-80e.py',
-    'mmdet::_base_/default_runtime.py'
+    '../_base_/default_runtime.py'
 ]

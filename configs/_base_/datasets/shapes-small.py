@@ -7,22 +7,10 @@ shapes_dataset = dict(image_size=320, max_objects=12, min_side=6, max_side=24)
 data_root = 'data/shapes-small/'
 image_size = (320, 320)
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=image_size, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=image_size, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+train_pipeline = _base_.train_pipeline
+train_pipeline[2].scale = image_size  # the Resize step
+test_pipeline = _base_.test_pipeline
+test_pipeline[1].scale = image_size
 train_dataloader = dict(
     dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(data_root=data_root, pipeline=test_pipeline))

@@ -3,17 +3,6 @@
 # beside this file adds the backbone (built through stride 16), the StageHead's
 # backbone and first stage, and the channel counts.
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50-caffe-c4.py'
-custom_imports = dict(imports=['shufflenet_det'], allow_failed_imports=False)
-# Before training, fail if the ImageNet weights expect another input
-# normalisation than the data_preprocessor's (they record theirs); before
-# a run loads a trained checkpoint (load_from, resume), fail if it is none
-# or does not fit the model; warn if many training boxes get no positive
-# anchor (tools/check_anchors.py).
-custom_hooks = [
-    dict(type='PretrainedInputCheckHook'),
-    dict(type='TrainedCheckpointHook'),
-    dict(type='AnchorCheckHook')
-]
 
 # Who made the ImageNet weights: their input normalisation is the data
 # preprocessor's (shufflenet_det.converters.DATA_PREPROCESSORS).

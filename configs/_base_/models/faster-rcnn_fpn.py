@@ -2,17 +2,6 @@
 # FPN levels P3-P7 (strides 8-128, the two top ones by max pooling),
 # anchors of 32-512 px. The leaf config sets backbone and neck in_channels.
 _base_ = 'mmdet::_base_/models/faster-rcnn_r50_fpn.py'
-custom_imports = dict(imports=['shufflenet_det'], allow_failed_imports=False)
-# Before training, fail if the ImageNet weights expect another input
-# normalisation than the data_preprocessor's (they record theirs); before
-# a run loads a trained checkpoint (load_from, resume), fail if it is none
-# or does not fit the model; warn if many training boxes get no positive
-# anchor (tools/check_anchors.py).
-custom_hooks = [
-    dict(type='PretrainedInputCheckHook'),
-    dict(type='TrainedCheckpointHook'),
-    dict(type='AnchorCheckHook')
-]
 
 # Who made the ImageNet weights: their input normalisation is the data
 # preprocessor's (shufflenet_det.converters.DATA_PREPROCESSORS).

@@ -1,6 +1,7 @@
 # The CPU demo's detector: ShuffleNet v1 1x g=3 Faster R-CNN with an FPN of
-# 64 channels, from scratch, for the 4 classes of the generated shapes
-# (shufflenet_det.datasets.synthetic_shapes); the demo configs add the data.
+# 64 channels, from scratch, sized for the generated shapes' objects
+# (shufflenet_det.datasets.synthetic_shapes); the demo configs add the data
+# and its class count.
 _base_ = './faster-rcnn_fpn.py'
 
 model = dict(
@@ -19,7 +20,7 @@ model = dict(
             scales=[1.5, 3], ratios=[1.0], strides=[8, 16, 32, 64])),
     roi_head=dict(
         bbox_roi_extractor=dict(out_channels=64, featmap_strides=[8, 16, 32]),
-        bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=4)),
+        bbox_head=dict(in_channels=64, fc_out_channels=256)),
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=1000, max_per_img=300),
         rcnn=dict(sampler=dict(num=128))),

@@ -3,17 +3,6 @@
 # 1x1 to 256, 25 anchors) -> SAM -> PSRoIAlign (7x7 bins x 5 channels) ->
 # R-CNN of one 1024-d FC. Settings: the paper's where it states them, else
 # the official code's (qinzheng93/ThunderNet, config/ThunderNet.py), as noted.
-custom_imports = dict(imports=['shufflenet_det'], allow_failed_imports=False)
-# Before training, fail if the ImageNet weights expect another input
-# normalisation than the data_preprocessor's (they record theirs); before
-# a run loads a trained checkpoint (load_from, resume), fail if it is none
-# or does not fit the model; warn if many training boxes get no positive
-# anchor (tools/check_anchors.py).
-custom_hooks = [
-    dict(type='PretrainedInputCheckHook'),
-    dict(type='TrainedCheckpointHook'),
-    dict(type='AnchorCheckHook')
-]
 
 # The official SNet146 ImageNet weights (snet-training) take BGR 0-255 without
 # mean/std (its ToBGRTensor); the official detector config normalises with the

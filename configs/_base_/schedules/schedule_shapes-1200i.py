@@ -1,7 +1,7 @@
 # The demo's CPU budget: 1200 iterations of AdamW, linear warm-up then cosine
-# decay, one evaluation and one checkpoint at the end (mmdet's default runtime
+# decay, one evaluation and one checkpoint at the end (the package's runtime
 # otherwise).
-_base_ = 'mmdet::_base_/default_runtime.py'
+_base_ = '../default_runtime.py'
 
 max_iters = 1200
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters,
