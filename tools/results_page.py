@@ -1,9 +1,10 @@
 """Write a results page of the docs from the benchmark tools' ``--json``
-files, so that its figures are the measured ones, not typed: per file, the
-machine, the date, the command and the engines' versions, then a table of
-every record (ms per image as min / median / max over the interleaved
-rounds, the ratio of its median to the fastest torchvision record of the
-same run, its stages and the tool's columns). The page names its JSON files
+files (and tools/sweep_demo.py's ``sweep.json``), so that its figures are
+the measured ones, not typed: per file, the machine, the date, the command
+and the engines' versions, then a table of every record (ms per image as
+min / median / max over the interleaved rounds, the ratio of its median to
+the fastest torchvision record of the same run, its stages and the tool's
+columns; a sweep's variants with their mAP per seed). The page names its JSON files
 in its first line; ``tests/tools/test_results_page.py`` writes every page of
 ``docs/results/`` again and compares. Not part of the package.
 
@@ -25,7 +26,8 @@ HEADER = '<!-- written by tools/results_page.py from {files}: do not edit -->'
 # a record's fields that the table shows in its own way, or not at all
 RECORD_FIELDS = ('model', 'engine', 'mode', 'precision', 'quantizer', 'runs_as', 'ms',
                  'stages')
-PROVENANCE = ('date', 'command', 'machine', 'versions', 'tool', 'results')
+PROVENANCE = ('date', 'command', 'machine', 'versions', 'tool', 'results', 'rows',
+              'torchvision')
 
 
 def cell(value) -> str:
@@ -59,13 +61,43 @@ def table(results):
     return '\n'.join(lines)
 
 
+def sweep_table(summary):
+    """tools/sweep_demo.py's summary as a markdown table: each variant's mAP
+    per seed, mean (min-max), AP50, ratio to the first variant, ms of its
+    fastest engine and ratio to torchvision's."""
+    def number(value, digits=3):
+        return '-' if value is None else f'{value:.{digits}f}'
+
+    def spread(ms, engine):
+        low, median, high = ms
+        return f'{low:.1f} / {median:.1f} / {high:.1f} ({engine})'
+
+    lines = ['| variant | bbox mAP per seed | mean (min-max) | AP50 | x reference '
+             '| ms min / median / max (engine) | x torchvision |',
+             '|---|---|---|---|---|---|---|']
+    for row in summary['rows']:
+        maps = row['maps']
+        mean = (f'{number(row["mean"])} ({min(maps):.3f}-{max(maps):.3f})'
+                if maps else '-')
+        ms = spread(row['ms'], row['engine']) if row['ms'] else '-'
+        lines.append(f'| {row["name"]} | {" / ".join(f"{m:.3f}" for m in maps)} | '
+                     f'{mean} | {number(row["ap50"])} | '
+                     f'{number(row["to_reference"], 2)} | {ms} | '
+                     f'{number(row["to_torchvision"], 2)} |')
+    torchvision = summary.get('torchvision')
+    if torchvision:
+        lines.append('| torchvision MobileNetV3-320 FPN | - | - | - | - | '
+                     f'{spread(torchvision["ms"], torchvision["engine"])} | 1.00 |')
+    return '\n'.join(lines)
+
+
 def section(path):
     """One JSON file's section: where, when, how, then its table."""
     with open(path) as f:
         measured = json.load(f)
-    if 'results' not in measured or 'tool' not in measured:
-        raise SystemExit(f'{path}: not a --json file of a benchmark tool (no '
-                         '"tool" and "results")')
+    if 'tool' not in measured or not ('results' in measured or 'rows' in measured):
+        raise SystemExit(f'{path}: not a --json file of a benchmark tool or a '
+                         'sweep summary (no "tool" and "results" or "rows")')
     missing = [key for key in ('date', 'command', 'machine') if key not in measured]
     if missing:
         raise SystemExit(f'{path} has no {", ".join(missing)}: measured before the '
@@ -85,7 +117,9 @@ def section(path):
                              f'{values[len(values) // 2]:.2f} / {values[-1]:.2f}')
         else:
             lines.append(f'{key.replace("_", " ")}: {cell(value)}.')
-    return '\n'.join([*lines, '', table(measured['results'])])
+    body = (sweep_table(measured) if measured['tool'] == 'sweep_demo'
+            else table(measured['results']))
+    return '\n'.join([*lines, '', body])
 
 
 def render(title, files, intro=''):

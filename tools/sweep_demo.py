@@ -10,10 +10,11 @@ Each variant becomes a config file of its own (``<out>/configs/``), which
 mAP in its ``metrics.json``; a finished run is not run again, so a killed
 sweep goes on where it stopped) and ``tools/benchmark_detector.py`` times in
 ONNX Runtime and OpenVINO at the sweep's input (those with a finished
-run). The table (``results.md``) and the picture of mAP against the best
-engine's ms with the Pareto front (``pareto.png``) are written to
-``<out>``; the first variant is the
-accuracy reference, torchvision's the speed reference.
+run). The summary with its date, command and machine (``sweep.json``, which
+``tools/results_page.py`` makes a docs page of), its table (``results.md``)
+and the picture of mAP against the best engine's ms with the Pareto front
+(``pareto.png``) are written to ``<out>``; the first variant is the accuracy
+reference, torchvision's the speed reference.
 
 Not part of the package: a tool for the project's own measurements."""
 import argparse
@@ -28,9 +29,12 @@ import sys
 from mmengine.config import Config
 
 from shufflenet_det.atomic import write_text_atomically
-from shufflenet_det.tools.benchmark import Spread, plot_latency
+from shufflenet_det.tools.benchmark import Spread, plot_latency, provenance
 
 TOOLS = osp.dirname(osp.abspath(__file__))
+sys.path.insert(0, TOOLS)
+from results_page import sweep_table  # noqa: E402
+
 TORCHVISION = 'torchvision:fasterrcnn_mobilenet_v3_large_320_fpn'
 VARIANT_KEYS = {'name', 'config', 'max_iters', 'overrides'}
 
@@ -132,11 +136,13 @@ def time_configs(configs, out, threads, repeats):
 
 
 def summarize(variants, metrics, timing):
-    """One row per variant: name, mAP of each seed, their mean, min and max,
-    mean AP50, (Spread, engine) or None, ratios to the reference's mean mAP
-    and to torchvision's median ms."""
+    """One row per variant (JSON-ready): name, mAP of each seed, their mean,
+    mean AP50, ms [min, median, max] of the fastest engine and that engine
+    (None where not timed), ratios to the reference's mean mAP and to
+    torchvision's median ms."""
     reference = None
     rows = []
+    fast = timing.get(TORCHVISION)
     for variant in variants:
         runs = [m for m in metrics[variant['name']] if m is not None]
         maps = [m.get('coco/bbox_mAP', 0.0) for m in runs]
@@ -144,12 +150,12 @@ def summarize(variants, metrics, timing):
         if reference is None:
             reference = mean
         ms = timing.get(variant['file'])
-        fast = timing.get(TORCHVISION)
         rows.append(dict(
             name=variant['name'], maps=maps, mean=mean,
             ap50=statistics.mean(m.get('coco/bbox_mAP_50', 0.0) for m in runs)
             if runs else None,
-            ms=ms, to_reference=mean / reference if mean and reference else None,
+            ms=list(ms[0]) if ms else None, engine=ms[1] if ms else None,
+            to_reference=mean / reference if mean and reference else None,
             to_torchvision=ms[0].median / fast[0].median if ms and fast else None))
     return rows
 
@@ -160,27 +166,6 @@ def pareto_front(points):
     return [name for name, figure, ms in points
             if not any((m < ms and f >= figure) or (m <= ms and f > figure)
                        for _, f, m in points)]
-
-
-def table(rows, torchvision_ms):
-    def number(value, digits=3):
-        return '-' if value is None else f'{value:.{digits}f}'
-
-    lines = ['| variant | bbox mAP per seed | mean (min-max) | AP50 | x reference '
-             '| ms min / median / max (engine) | x torchvision |',
-             '|---|---|---|---|---|---|---|']
-    for row in rows:
-        spread = (f'{number(row["mean"])} ({min(row["maps"]):.3f}-'
-                  f'{max(row["maps"]):.3f})' if row['maps'] else '-')
-        ms = f'{row["ms"][0]} ({row["ms"][1]})' if row['ms'] else '-'
-        lines.append(f'| {row["name"]} | {" / ".join(f"{m:.3f}" for m in row["maps"])}'
-                     f' | {spread} | {number(row["ap50"])} | '
-                     f'{number(row["to_reference"], 2)} | {ms} | '
-                     f'{number(row["to_torchvision"], 2)} |')
-    if torchvision_ms:
-        lines.append(f'| torchvision MobileNetV3-320 FPN | - | - | - | - | '
-                     f'{torchvision_ms[0]} ({torchvision_ms[1]}) | 1.00 |')
-    return '\n'.join(lines)
 
 
 def main(argv=None):
@@ -219,10 +204,15 @@ def main(argv=None):
     timing = {} if args.no_timing or not trained else time_configs(
         list(dict.fromkeys(trained)), out, args.threads, args.repeats)
     rows = summarize(variants, metrics, timing)
-    text = table(rows, timing.get(TORCHVISION))
+    torchvision = timing.get(TORCHVISION)
+    summary = dict(provenance(), tool='sweep_demo', seeds=seeds, rows=rows,
+                   torchvision=dict(ms=list(torchvision[0]), engine=torchvision[1])
+                   if torchvision else None)
+    write_text_atomically(osp.join(out, 'sweep.json'), json.dumps(summary, indent=1))
+    text = sweep_table(summary)
     write_text_atomically(osp.join(out, 'results.md'), text + '\n')
     print(text)
-    points = [(row['name'], row['mean'], row['ms'][0]) for row in rows
+    points = [(row['name'], row['mean'], Spread(*row['ms'])) for row in rows
               if row['ms'] and row['mean'] is not None]
     if points:
         front = set(pareto_front([(n, f, ms.median) for n, f, ms in points]))

@@ -4,6 +4,7 @@ the Pareto front; the shipped small-object sweep is valid."""
 import importlib.util
 import json
 import os.path as osp
+import runpy
 
 import pytest
 from mmengine.config import Config
@@ -95,3 +96,10 @@ def test_sweep_tabulates_finished_runs_without_training(tmp_path, capsys):
         '| ref | 0.400 / 0.600 | 0.500 (0.400-0.600) | 1.000 | 1.00 | - | - |',
         '| wide | 0.250 / 0.250 | 0.250 (0.250-0.250) | 0.500 | 0.50 | - | - |']
     assert (out / 'results.md').read_text().splitlines()[2:] == rows
+    # the summary a docs page is written from: the same table, where and when
+    summary = json.loads((out / 'sweep.json').read_text())
+    assert summary['tool'] == 'sweep_demo' and summary['seeds'] == [0, 1]
+    assert {'date', 'command', 'machine'} <= set(summary)
+    page_tool = runpy.run_path(osp.join(ROOT, 'tools', 'results_page.py'))
+    page = page_tool['render']('Small objects', [str(out / 'sweep.json')])
+    assert all(row in page.splitlines() for row in rows)
