@@ -124,8 +124,9 @@ INSTALL = {'onnxruntime': 'shufflenet_det[runtime]',
 
 
 def is_installed(engine: str) -> bool:
-    """Whether the engine's module can be imported here (not imported)."""
-    return importlib.util.find_spec(MODULES[engine]) is not None
+    """Whether the engine's module (or the module ``engine`` names, e.g. a
+    quantizer's) can be imported here, without importing it."""
+    return importlib.util.find_spec(MODULES.get(engine, engine)) is not None
 
 
 def build_engine(engine: str, path: str, threads: Optional[int] = None,

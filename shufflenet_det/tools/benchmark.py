@@ -27,7 +27,7 @@ from ..atomic import atomic_path, write_text_atomically
 from ..deploy import onnxruntime_session, openvino_model, optimize_for_inference
 from ..deploy.quantize import QUANTIZERS, quantize_model
 from ..models import rpn_forward
-from ..runtime.engines import MODULES, is_installed
+from ..runtime.engines import is_installed
 from ..runtime.model_file import OUTPUT_NAMES, read_metadata
 from ..runtime.self_check import check_engine
 from .complexity import count_mult_adds
@@ -342,8 +342,8 @@ def detector_stage_latency(detectors, repeats=5, warmup=1):
 
 def missing_engines(engines):
     """The engines of ``engines`` that are not installed here."""
-    return [engine for engine in engines if engine != 'torch' and (
-        engine not in MODULES or not is_installed(engine))]
+    return [engine for engine in engines
+            if engine != 'torch' and not is_installed(engine)]
 
 
 def in_own_process(function, *args):

@@ -134,6 +134,9 @@ def test_onnx_runner_rejects_torch():
 def test_in_own_process_runs_elsewhere_and_returns():
     assert in_own_process(os.getpid) != os.getpid()
     assert missing_engines(['torch', 'no_such_engine']) == ['no_such_engine']
+    assert missing_engines(['mnn', 'nncf', 'onnxruntime']) == [  # MNN, a quantizer
+        name for name, module in (('mnn', 'MNN'), ('nncf', 'nncf'))
+        if importlib.util.find_spec(module) is None]
 
 
 def build_detector(config):
