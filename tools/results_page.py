@@ -40,21 +40,33 @@ def cell(value) -> str:
     return str(value)
 
 
-def table(results):
-    """The records as a markdown table, ratios to the fastest torchvision."""
+def table(results, tool):
+    """The records as a markdown table, with each median's ratio to the
+    fastest baseline of the run: MobileNet v1 1.0 of the same precision for
+    backbones (as the paper's Table 8 compares), torchvision's detector
+    otherwise."""
     stages = list(dict.fromkeys(stage for r in results for stage in r['stages']))
     columns = list(dict.fromkeys(key for r in results for key in r
                                  if key not in RECORD_FIELDS))
-    baselines = [r['ms'][1] for r in results if r['model'].startswith('torchvision:')]
-    baseline = min(baselines, default=None)
+    if tool == 'benchmark_backbone':
+        name, group = 'MobileNet v1 1.0', lambda r: r['precision']
+        is_baseline = lambda r: r['model'] == name  # noqa: E731
+    else:
+        name, group = 'torchvision', lambda r: None
+        is_baseline = lambda r: r['model'].startswith('torchvision:')  # noqa: E731
+    baselines = {}
+    for r in filter(is_baseline, results):
+        baselines[group(r)] = min(baselines.get(group(r), r['ms'][1]), r['ms'][1])
     head = ['model', 'runs as', 'ms min / median / max',
-            *(['/ torchvision'] if baseline else []), *stages,
+            *([f'/ {name}'] if baselines else []), *stages,
             *(key.replace('_', ' ') for key in columns)]
     lines = ['| ' + ' | '.join(head) + ' |', '|---' * len(head) + '|']
     for r in results:
         low, median, high = r['ms']
+        baseline = baselines.get(group(r))
+        ratio = f'{median / baseline:.2f}' if baseline else '-'
         row = [r['model'], r['runs_as'], f'{low:.1f} / {median:.1f} / {high:.1f}',
-               *([f'{median / baseline:.2f}'] if baseline else []),
+               *([ratio] if baselines else []),
                *(f'{r["stages"][s]:.2f}' if s in r['stages'] else '-' for s in stages),
                *(cell(r.get(key)) for key in columns)]
         lines.append('| ' + ' | '.join(row) + ' |')
@@ -118,7 +130,7 @@ def section(path):
         else:
             lines.append(f'{key.replace("_", " ")}: {cell(value)}.')
     body = (sweep_table(measured) if measured['tool'] == 'sweep_demo'
-            else table(measured['results']))
+            else table(measured['results'], measured['tool']))
     return '\n'.join([*lines, '', body])
 
 

@@ -60,3 +60,17 @@ def test_json_without_provenance_is_refused(tmp_path):
     path.write_text(json.dumps(dict(tool='benchmark_runtime', results=[])))
     with pytest.raises(SystemExit, match='has no date, command, machine'):
         page_tool['render']('Speed', [str(path)])
+
+
+def test_backbones_are_compared_with_mobilenet_v1_of_their_precision(tmp_path):
+    records = [Measurement('MobileNet v1 1.0', Run('openvino'), Spread(9, 10, 11)),
+               Measurement('MobileNet v1 1.0', Run.onnx('openvino', 'nncf'),
+                           Spread(2, 4, 5)),
+               Measurement('ShuffleNet v1 1x g3', Run.onnx('openvino', 'nncf'),
+                           Spread(2, 3, 4))]
+    path = tmp_path / 'b.json'
+    write_results(str(path), records, tool='benchmark_backbone')
+    lines = page_tool['render']('Backbones', [str(path)]).splitlines()
+    assert '| ShuffleNet v1 1x g3 | openvino int8/nncf | 2.0 / 3.0 / 4.0 | 0.75 |' in lines
+    assert any(line.startswith('| model | runs as | ms min / median / max | / MobileNet')
+               for line in lines)
