@@ -8,8 +8,9 @@ import torch
 from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.runtime.self_check import ISA_CAP, ISA_VARIABLE, cpu_flags
 from shufflenet_det.tools.demo import DEMO_CONFIG
-from helpers import (C4_CONFIG, ROOT, THUNDERNET_S8_CONFIG, TOP_K, export_command,
-                     randomise_batch_norm, randomize, run_tool, write_tiny_config)
+from helpers import (C4_CONFIG, FPN_LIGHT_CONFIG, ROOT, THUNDERNET_S8_CONFIG, TOP_K,
+                     export_command, randomise_batch_norm, randomize, run_tool,
+                     write_tiny_config)
 from reference_networks import MegviiShuffleNet
 
 # On a CPU with AMX, OpenVINO's AMX int8 kernels get grouped convolutions
@@ -109,4 +110,14 @@ def thundernet_s8_model(tmp_path_factory):
         tmp_path_factory.mktemp('thundernet_s8'), THUNDERNET_S8_CONFIG,
         '--shape', '256', '256')
     assert 'input [1, 3, 256, 256]' in log
+    return model, onnx_file
+
+
+@pytest.fixture(scope='session')
+def fpn_light_model(tmp_path_factory):
+    """A randomly initialised light-FPN COCO detector (the small-object
+    real-time config) and its export through tools/export_onnx.py at 320x320."""
+    model, onnx_file, log = random_detector_export(
+        tmp_path_factory.mktemp('fpn_light'), FPN_LIGHT_CONFIG)
+    assert 'input [1, 3, 320, 320]' in log
     return model, onnx_file

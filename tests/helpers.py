@@ -32,6 +32,8 @@ C4_CONFIG = osp.join(ROOT, 'configs', 'shufflenet_v1',
                      'faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py')
 THUNDERNET_S8_CONFIG = osp.join(ROOT, 'configs', 'thundernet',
                                 'thundernet_snet146_cem-s8-80e_coco-320.py')
+FPN_LIGHT_CONFIG = osp.join(ROOT, 'configs', 'shufflenet_v1',
+                            'faster-rcnn_shufflenet-v1-1x-g3_fpn-light-80e_coco-320.py')
 # On top of a shapes config (shufflenet_det.tools.demo.write_shapes_config):
 # 2 training iterations of 2 images, in the main process, logging every one.
 TINY_SETTINGS = """_base_ = './shapes.py'

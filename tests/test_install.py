@@ -28,7 +28,8 @@ CONSOLE_SCRIPTS = ('shufflenet-det-demo', 'shufflenet-det-train', 'shufflenet-de
                    'shufflenet-det-reproduce', 'shufflenet-det-complexity',
                    'shufflenet-det-predict', 'shufflenet-det-check-anchors',
                    'shufflenet-det-to-mnn', 'shufflenet-det-benchmark-backbone',
-                   'shufflenet-det-benchmark-detector', 'shufflenet-det-benchmark-runtime')
+                   'shufflenet-det-benchmark-detector',
+                   'shufflenet-det-benchmark-runtime')
 # tools/ of the project alone, left out of the wheel
 PROJECT_TOOLS = ('setup_env.sh', 'check_runtime_wheels.py', 'check_speed_targets.py',
                  'sweep_demo.py', 'results_page.py', 'check_arm64.py')

@@ -82,6 +82,23 @@ def pytorch_predict(model, image):
     return {key: value.numpy() for key, value in result.pred_instances.items()}
 
 
+def test_light_fpn_export_matches_pytorch_in_the_engines(fpn_light_model):
+    """The small-object real-time config: one graph of standard operators
+    whose ONNX Runtime and OpenVINO boxes are mmdet's."""
+    from shufflenet_det.deploy import openvino_model
+    model, onnx_file = fpn_light_model
+    image = torch.rand(1, 3, 320, 320, generator=torch.Generator().manual_seed(1)) * 255
+    expected = pytorch_predict(model, image)
+    assert len(expected['scores']) == 50
+    engines = {'onnxruntime': run_onnx(onnx_file, image)}
+    if importlib.util.find_spec('openvino'):
+        engines['openvino'] = tuple(openvino_model(onnx_file)(image.numpy()).values())
+    for engine, (dets, labels) in engines.items():
+        actual = dict(bboxes=dets[0, :, :4], scores=dets[0, :, 4], labels=labels[0])
+        assert match_rate(actual, expected) >= 0.95, engine
+        assert match_rate(expected, actual) >= 0.95, engine
+
+
 def test_c4_detector_export_matches_pytorch(c4_model):
     model, onnx_file = c4_model
     generator = torch.Generator().manual_seed(1)  # not the image it was traced on
