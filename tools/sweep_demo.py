@@ -175,6 +175,8 @@ def main(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', help="instead of the file's")
     parser.add_argument('--only', nargs='+', metavar='NAME',
                         help='variants to train (all are tabulated)')
+    parser.add_argument('--no-training', action='store_true',
+                        help='tabulate (and time) the finished runs only')
     parser.add_argument('--no-timing', action='store_true',
                         help='leave the benchmark out (its columns then read -)')
     parser.add_argument('--threads', type=int, default=2)
@@ -194,7 +196,8 @@ def main(argv=None):
     metrics = {}
     for variant in variants:
         variant['file'] = write_variant_config(variant, out)
-        chosen = args.only is None or variant['name'] in args.only
+        chosen = not args.no_training and (args.only is None
+                                           or variant['name'] in args.only)
         metrics[variant['name']] = [
             train(variant['file'], variant, seed, out) if chosen else
             finished(osp.join(out, slug(variant['name']), f'seed{seed}'),

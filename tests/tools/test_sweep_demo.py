@@ -89,7 +89,9 @@ def test_sweep_tabulates_finished_runs_without_training(tmp_path, capsys):
             (folder / 'metrics.json').write_text(json.dumps(
                 {'config': config, 'seed': seed, 'iters': 800,
                  'coco/bbox_mAP': value, 'coco/bbox_mAP_50': 2 * value}))
-    assert sweep_demo.main([sweep, '--out', str(out), '--no-timing']) == 0
+    # seed 2 has no run: --no-training leaves it out instead of training it
+    assert sweep_demo.main([sweep, '--out', str(out), '--no-timing', '--seeds', '0',
+                            '1', '2', '--no-training']) == 0
     rows = [line for line in capsys.readouterr().out.splitlines()
             if line.startswith('| ref') or line.startswith('| wide')]
     assert rows == [
@@ -98,7 +100,7 @@ def test_sweep_tabulates_finished_runs_without_training(tmp_path, capsys):
     assert (out / 'results.md').read_text().splitlines()[2:] == rows
     # the summary a docs page is written from: the same table, where and when
     summary = json.loads((out / 'sweep.json').read_text())
-    assert summary['tool'] == 'sweep_demo' and summary['seeds'] == [0, 1]
+    assert summary['tool'] == 'sweep_demo' and summary['seeds'] == [0, 1, 2]
     assert {'date', 'command', 'machine'} <= set(summary)
     page_tool = runpy.run_path(osp.join(ROOT, 'tools', 'results_page.py'))
     page = page_tool['render']('Small objects', [str(out / 'sweep.json')])
