@@ -127,6 +127,8 @@ def section(path):
                 values = sorted(values)
                 lines.append(f'- {name}: {values[0]:.2f} / '
                              f'{values[len(values) // 2]:.2f} / {values[-1]:.2f}')
+        elif isinstance(value, list) and key != 'image_size':  # e.g. seeds
+            lines.append(f'{key.replace("_", " ")}: {", ".join(map(str, value))}.')
         else:
             lines.append(f'{key.replace("_", " ")}: {cell(value)}.')
     body = (sweep_table(measured) if measured['tool'] == 'sweep_demo'
