@@ -61,6 +61,7 @@ def test_the_documented_steps_give_the_runtimes_boxes(engine, thundernet_model,
     app_detect = documented_app_detect()
     model_file = thundernet_model[1]
     if engine == 'mnn':
+        pytest.importorskip('MNN')
         model_file = str(tmp_path / 'model.mnn')
         convert_to_mnn(thundernet_model[1], model_file)
     detector = Detector(model_file, engine, threads=1)
