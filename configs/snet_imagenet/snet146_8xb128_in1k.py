@@ -5,10 +5,9 @@
 # norms and biases), label smoothing 0.1, the rate decayed linearly to 0 over
 # 300k iterations; 224x224 random resized crops, colour jitter 0.4, flips;
 # input BGR 0-255 without mean / std, as the official weights take it, so the
-# detector configs' data preprocessor fits either. Needs mmpretrain:
-#   python -m mim train mmpretrain configs/snet_imagenet/snet146_8xb128_in1k.py
-# or mmpretrain's tools/train.py; 8 GPUs x 128 images (auto_scale_lr scales
-# the rate to another total batch).
+# detector configs' data preprocessor fits either. Run with mmpretrain's
+# tools/train.py (README.md), 8 GPUs x 128 images (auto_scale_lr scales the
+# rate to another total batch).
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 custom_imports = dict(imports=['shufflenet_det'], allow_failed_imports=False)
 
