@@ -6,16 +6,20 @@ max) - each engine in a process of its own. The tools
 bring their models and table columns; the records, "fastest of", the ratios
 to a baseline, the JSON results and the error-bar plot are here."""
 import copy
+import datetime
 import functools
 import json
 import os
 import os.path as osp
+import platform
 import statistics
+import sys
 import tempfile
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from multiprocessing import get_context
 from types import SimpleNamespace
 from typing import Any, Dict, NamedTuple, Optional
@@ -29,7 +33,7 @@ from ..deploy.quantize import QUANTIZERS, quantize_model
 from ..models import rpn_forward
 from ..runtime.engines import is_installed
 from ..runtime.model_file import OUTPUT_NAMES, read_metadata
-from ..runtime.self_check import check_engine
+from ..runtime.self_check import check_engine, cpu_description
 from .complexity import count_mult_adds
 
 # How a model is run:
@@ -152,12 +156,6 @@ def provenance() -> Dict[str, Any]:
     """The date (UTC), the command, the machine (CPU model, the ISA its int8
     kernels use, cores) and the versions of the engines: what a results page
     states beside its figures."""
-    import datetime
-    import platform
-    import sys
-    from importlib.metadata import PackageNotFoundError, version
-
-    from ..runtime.self_check import cpu_description
     model = platform.processor() or platform.machine()
     try:
         with open('/proc/cpuinfo') as f:
