@@ -13,7 +13,7 @@ import shufflenet_det
 
 PACKAGE = Path(shufflenet_det.__file__).parent
 # What each lower layer may import of the package, besides itself; the
-# layers above (engine, deploy, tools, datasets, anchor_check) may use all.
+# layers above (engine, deploy, tools, datasets) may use all.
 ALLOWED = {
     'atomic': set(),
     'paths': set(),

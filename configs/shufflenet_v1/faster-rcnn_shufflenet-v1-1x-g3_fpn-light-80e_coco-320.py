@@ -1,28 +1,10 @@
 # A real-time Faster R-CNN for small objects at 320x320: ShuffleNet v1 1x g=3
-# with the light FPN head of the small-shapes demo
-# (configs/demo/faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes-small.py): a
-# 64-channel FPN on P3-P7 and RPN, two 256-d FCs, 300 training and 100 test
-# proposals, 128 sampled RoIs, and anchors from 8 px on P3 (8-256 px: scales 1
-# and 2 of each stride). On the small shapes this head beats mmdet's stock FPN
-# head (256 channels, 2 x 1024-d FCs, 1000 proposals) at a twentieth of its
-# time (configs/demo/README.md). Input, augmentation and schedule are
-# ThunderNet's (thundernet_*_coco-320.py), so that the two compare as recipes.
+# with the light FPN head (_base_/models/faster-rcnn_shufflenet-v1-1x-g3_fpn-light.py).
+# Input, augmentation and schedule are ThunderNet's (thundernet_*_coco-320.py),
+# so that the two compare as recipes.
 _base_ = [
-    '../_base_/models/faster-rcnn_shufflenet-v1-1x-g3_fpn.py',
+    '../_base_/models/faster-rcnn_shufflenet-v1-1x-g3_fpn-light.py',
     '../_base_/datasets/coco_detection-thundernet-320.py',
     '../_base_/schedules/schedule_thundernet-80e.py',
     '../_base_/default_runtime.py'
 ]
-model = dict(
-    neck=dict(out_channels=64),
-    rpn_head=dict(
-        in_channels=64,
-        feat_channels=64,
-        anchor_generator=dict(scales=[1, 2], strides=[8, 16, 32, 64, 128])),
-    roi_head=dict(
-        bbox_roi_extractor=dict(out_channels=64),
-        bbox_head=dict(in_channels=64, fc_out_channels=256)),
-    train_cfg=dict(
-        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
-        rcnn=dict(sampler=dict(num=128))),
-    test_cfg=dict(rpn=dict(nms_pre=500, max_per_img=100)))

@@ -1,12 +1,8 @@
-# faster-rcnn_shufflenet-v1-1x-g3_fpn-light-80e_coco-320.py at 512x512: each
-# object covers 1.6x the cells of the 320 input, at 2.6x the pixels.
-# Multi-scale training at the 320 config's 240 / 360 / 480 scales x 1.6.
-_base_ = './faster-rcnn_shufflenet-v1-1x-g3_fpn-light-80e_coco-320.py'
-
-train_pipeline = _base_.train_pipeline
-train_pipeline[5].scales = [(384, 384), (576, 576), (768, 768)]  # RandomChoiceResize
-test_pipeline = _base_.test_pipeline
-test_pipeline[1].scale = (512, 512)  # Resize
-train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))
-val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_dataloader = val_dataloader
+# faster-rcnn_shufflenet-v1-1x-g3_fpn-light-80e_coco-320.py at 512x512
+# (coco_detection-thundernet-512.py).
+_base_ = [
+    '../_base_/models/faster-rcnn_shufflenet-v1-1x-g3_fpn-light.py',
+    '../_base_/datasets/coco_detection-thundernet-512.py',
+    '../_base_/schedules/schedule_thundernet-80e.py',
+    '../_base_/default_runtime.py'
+]

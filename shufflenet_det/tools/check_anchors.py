@@ -1,5 +1,5 @@
 """Check that a detector config's anchors reach the boxes of its training
-data (:mod:`shufflenet_det.anchor_check`): per object size at the network
+data (:mod:`shufflenet_det.engine.anchor_check`): per object size at the network
 input (and per COCO small / medium / large), the share of the boxes whose
 best anchor IoU reaches the RPN assigner's thresholds, and the anchor scales
 / ratios that would cover the others. Exit status 1 when more than 10 % of
@@ -9,8 +9,8 @@ shufflenet_det.tools.check_anchors`` or ``python tools/check_anchors.py``."""
 import argparse
 import sys
 
-from ..anchor_check import check_config
 from ..config_options import add_config_options, merge_options, read_config
+from ..engine.anchor_check import check_config
 
 
 def main(argv=None):

@@ -5,8 +5,8 @@ import json
 
 from mmengine.config import Config
 
-from shufflenet_det.anchor_check import check_config
 from shufflenet_det.datasets import SMALL_OBJECTS, generate_shapes_dataset
+from shufflenet_det.engine.anchor_check import check_config
 from shufflenet_det.paths import config_path
 from helpers import run_training, runner_config
 

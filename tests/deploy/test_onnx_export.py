@@ -24,7 +24,7 @@ pytest.importorskip('onnx')
 
 # The smallest width of every family and unit layout. The TorchScript-based
 # exporter once dropped the channel shuffle's in-place copy, so it runs
-# on every one; the dynamo exporter (slow) on one per layout.
+# on every one; the dynamo exporter (marked slow) on one per layout.
 BACKBONES = {
     **{f'v1-g{g}-{variant}': (ShuffleNetV1, dict(groups=g, widen_factor=0.25,
                                                  variant=variant))
@@ -51,7 +51,8 @@ def relative_error(actual, expected):
 
 @pytest.mark.parametrize('name,dynamo', [
     *[pytest.param(name, False, id=f'{name}-torchscript') for name in BACKBONES],
-    *[pytest.param(name, True, id=f'{name}-dynamo') for name in DYNAMO]])
+    *[pytest.param(name, True, id=f'{name}-dynamo', marks=pytest.mark.slow)
+      for name in DYNAMO]])
 def test_backbone_export_matches_pytorch(name, dynamo, tmp_path):
     cls, kwargs = BACKBONES[name]
     model = randomise_batch_norm(cls(**kwargs)).eval()

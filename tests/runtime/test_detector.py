@@ -278,10 +278,13 @@ print(sorted(m for m in sys.modules if m.split('.')[0] in (
 
 
 @pytest.mark.parametrize('engine', ENGINES)
-def test_runs_where_torch_and_mmdet_cannot_be_imported(engine, exports, images,
-                                                       mnn_files, tmp_path):
-    model = (mnn_files('thundernet', 'fp32') if engine == 'mnn' else
-             exports['thundernet', 'fp32'])
+def test_runs_where_torch_and_mmdet_cannot_be_imported(engine, thundernet_model,
+                                                       images, tmp_path):
+    model = thundernet_model[1]
+    if engine == 'mnn':
+        from shufflenet_det.runtime.mnn import convert_to_mnn
+        convert_to_mnn(model, str(tmp_path / 'thundernet.mnn'))
+        model = str(tmp_path / 'thundernet.mnn')
     out = str(tmp_path / 'boxes.npy')
     result = subprocess.run(
         [sys.executable, '-c', TORCH_FREE, model, engine,
@@ -295,10 +298,10 @@ def test_runs_where_torch_and_mmdet_cannot_be_imported(engine, exports, images,
     np.testing.assert_array_equal(np.load(out), expected)
 
 
-def test_throughput_mode_returns_what_latency_mode_does(exports, images):
+def test_throughput_mode_returns_what_latency_mode_does(thundernet_model, images):
     paths = images + [images[0] + '.missing'] + images
-    latency = Detector(exports['thundernet', 'fp32'], threads=2)
-    throughput = Detector(exports['thundernet', 'fp32'], threads=2, mode='throughput')
+    latency = Detector(thundernet_model[1], threads=2)
+    throughput = Detector(thundernet_model[1], threads=2, mode='throughput')
     assert throughput.engine.jobs == 2
     results = list(throughput.map(paths))
     assert [error is None for _, error in results] == [True] * 4 + [False] + [True] * 4
@@ -321,14 +324,16 @@ def test_an_installed_but_broken_mmdet_fails_the_import_loudly(tmp_path):
     assert 'ImportError: this mmdet is broken' in result.stderr
 
 
-def test_benchmark_times_every_stage_beside_torchvision(exports, images, capsys):
-    """tools/benchmark_runtime.py's stages and table on two of the exports
-    (no timing asserted: only that every stage of every model is timed)."""
+def test_benchmark_times_every_stage_beside_torchvision(thundernet_model, images,
+                                                        capsys):
+    """tools/benchmark_runtime.py's stages and table on an export and a fake
+    torchvision model (no timing asserted: only that every stage of every
+    model is timed)."""
     from shufflenet_det.tools.benchmark import Run, latency_rounds, measurements
     from shufflenet_det.tools.benchmark_runtime import (STAGES, print_tables,
                                                         runtime_stages,
                                                         torchvision_stages)
-    detector = Detector(exports['thundernet', 'fp32'])
+    detector = Detector(thundernet_model[1])
     calls = {('torchvision:fake', Run('torch', 'eager')):
              torchvision_stages(lambda x: x.sum()),
              ('thundernet', Run('onnxruntime')): runtime_stages(detector)}

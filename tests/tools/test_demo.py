@@ -82,6 +82,7 @@ def test_demo_reports_onnx_map_beside_pytorch(demo_run):
                    - metrics['mnn/bbox_mAP']) <= 0.05, metrics
 
 
+@pytest.mark.slow
 def test_demo_export_boxes_match_pytorch(demo_run):
     """Through the runner (image file in, original-image boxes out) against
     mmdet's inference on the same files: every box above the config's score
@@ -109,6 +110,7 @@ def test_demo_export_boxes_match_pytorch(demo_run):
     assert compared > 0, 'no box predicted: train the demo model longer'
 
 
+@pytest.mark.slow
 def test_demo_reports_int8_map_beside_fp32(demo_run):
     work_dir, metrics, _ = demo_run
     assert {'int8/bbox_mAP', 'int8/bbox_mAP_50'} <= set(metrics), metrics
@@ -129,6 +131,7 @@ def int8_agreement(int8_file, fp32_file, images, top=10):
     return sum(rates) / len(rates)
 
 
+@pytest.mark.slow
 def test_demo_int8_detections_agree_with_fp32(demo_run, tmp_path):
     """The demo's model exported keeping every box (so briefly trained, it
     scores none above 0.1), quantized as the demo does (ONNX Runtime QDQ,

@@ -3,12 +3,12 @@ from mmdet.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
-from ...anchor_check import AnchorCheckError, check_config
+from ..anchor_check import AnchorCheckError, check_config
 
 
 @HOOKS.register_module()
 class AnchorCheckHook(Hook):
-    """Run the anchor check (:mod:`shufflenet_det.anchor_check`) once before
+    """Run the anchor check (:mod:`shufflenet_det.engine.anchor_check`) once before
     training and log its result, as a warning with the command that shows
     the details when more than 10 % of the boxes get no positive anchor: such
     boxes train nothing, and the loss does not show it. Input the check

@@ -1,4 +1,4 @@
-"""The anchor check (shufflenet_det.anchor_check): the best IoU at the grid
+"""The anchor check (shufflenet_det.engine.anchor_check): the best IoU at the grid
 position nearest to a box is the best over mmdet's whole anchor grid, boxes
 are scaled as mmdet's Resize scales them, and the train pipeline's resize is
 read through dataset wrappers."""
@@ -12,9 +12,10 @@ from mmdet.structures.bbox import bbox_overlaps
 from mmdet.utils import register_all_modules
 from mmengine.config import Config
 
-from shufflenet_det.anchor_check import (AnchorCheckError, anchor_levels,
-                                         anchor_settings, best_iou, coverage,
-                                         input_factors, resize_rules, train_sources)
+from shufflenet_det.engine.anchor_check import (AnchorCheckError, anchor_levels,
+                                                anchor_settings, best_iou, coverage,
+                                                input_factors, resize_rules,
+                                                train_sources)
 from shufflenet_det.paths import config_path
 
 
