@@ -185,6 +185,7 @@ CONFIG = osp.join('configs', 'shufflenet_v1',
                   'faster-rcnn_shufflenet-v1-1x-g3_c4-1x_coco-300.py')
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('tool', ['export_onnx.py', 'test.py'])
 def test_tools_refuse_a_file_that_is_no_checkpoint(tool, tmp_path):
     """As a new user tries it: one line naming the file and what it is, exit

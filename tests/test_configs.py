@@ -1,7 +1,10 @@
 """Every config under configs/ (found, not listed) builds and runs a forward
 in loss and predict mode on a tiny input."""
+import copy
+import functools
 import glob
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -22,6 +25,32 @@ CONFIGS = sorted(
     osp.relpath(path, ROOT)
     for path in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in path and 'snet_imagenet' not in path)
+SMALLER_INPUT = {'600': '300', '512': '320'}
+
+
+def smaller_input_sibling(path):
+    """The config of the same name at the smaller input (-300 for -600, -320
+    for -512), if there is one."""
+    smaller = re.sub(r'coco-(600|512)\.py$',
+                     lambda size: f'coco-{SMALLER_INPUT[size[1]]}.py', path)
+    return smaller if smaller != path and smaller in CONFIGS else None
+
+
+# each model built once in the quick loop (-m "not slow"): a larger input
+# keeps its sibling's model (tested below)
+BUILT_CONFIGS = [pytest.param(path, marks=pytest.mark.slow)
+                 if smaller_input_sibling(path) else path for path in CONFIGS]
+
+
+@functools.lru_cache(maxsize=None)
+def read_once(path):
+    return Config.fromfile(osp.join(ROOT, path))
+
+
+def read_config(path):
+    """The config at ``path`` (relative to the checkout), read once per run:
+    mmdet's bases make reading slow."""
+    return copy.deepcopy(read_once(path))
 
 
 def test_configs_are_discovered():
@@ -36,7 +65,7 @@ def test_every_config_runs_with_the_package_and_its_checks():
     package and its hooks for every config; no other base repeats them."""
     hooks = ['PretrainedInputCheckHook', 'TrainedCheckpointHook', 'AnchorCheckHook']
     for path in CONFIGS:
-        cfg = Config.fromfile(osp.join(ROOT, path))
+        cfg = read_config(path)
         assert cfg.custom_imports.imports == ['shufflenet_det'], path
         assert [hook['type'] for hook in cfg.custom_hooks] == hooks, path
     bases = glob.glob(osp.join(ROOT, 'configs', '_base_', '*', '*.py'))
@@ -44,6 +73,15 @@ def test_every_config_runs_with_the_package_and_its_checks():
         with open(path) as f:
             text = f.read()
         assert 'custom_imports' not in text and 'custom_hooks' not in text, path
+
+
+def test_a_larger_input_keeps_the_model_of_the_smaller_one():
+    """What lets the quick loop build each model once (BUILT_CONFIGS)."""
+    siblings = {path: smaller_input_sibling(path) for path in CONFIGS}
+    siblings = {path: smaller for path, smaller in siblings.items() if smaller}
+    assert len(siblings) >= 7
+    for path, smaller in siblings.items():
+        assert read_config(path).model == read_config(smaller).model, path
 
 
 def frozen_parameters(cfg, model):
@@ -72,10 +110,10 @@ def frozen_parameters(cfg, model):
     return frozen
 
 
-@pytest.mark.parametrize('path', CONFIGS)
+@pytest.mark.parametrize('path', BUILT_CONFIGS)
 def test_config_builds_trains_the_right_parameters_and_runs(path):
     register_all_modules()
-    cfg = Config.fromfile(osp.join(ROOT, path))
+    cfg = read_config(path)
     model = MODELS.build(cfg.model).train()
     parameters = dict(model.named_parameters())
     frozen = frozen_parameters(cfg, model)
@@ -108,7 +146,7 @@ def test_config_builds_trains_the_right_parameters_and_runs(path):
 
 @pytest.mark.parametrize('path', CONFIGS)
 def test_input_normalisation_matches_the_weights(path):
-    cfg = Config.fromfile(osp.join(ROOT, path))
+    cfg = read_config(path)
     expected = DATA_PREPROCESSORS[cfg.pretrained_source]
     preprocessor = cfg.model.data_preprocessor
     assert {k: preprocessor[k] for k in expected} == expected

@@ -98,6 +98,7 @@ def check_engines_find_mmdets_boxes(model, onnx_file, image):
         assert match_rate(expected, actual) >= 0.95, engine
 
 
+@pytest.mark.slow
 def test_light_fpn_export_matches_pytorch_in_the_engines(fpn_light_model):
     """The small-object real-time config: one graph of standard operators
     whose ONNX Runtime and OpenVINO boxes are mmdet's."""
@@ -118,7 +119,8 @@ def test_c4_detector_export_matches_pytorch(c4_model):
     assert match_rate(expected, actual) >= 0.95
 
 
-@pytest.mark.parametrize('fixture', ['thundernet_model', 'thundernet_s8_model'])
+@pytest.mark.parametrize('fixture', [
+    'thundernet_model', pytest.param('thundernet_s8_model', marks=pytest.mark.slow)])
 def test_thundernet_export_matches_pytorch_in_both_engines(fixture, request):
     """One graph of standard operators (PSRoIAlign as MatMuls);
     ONNX Runtime's and OpenVINO's boxes are mmdet's; for the stride-16

@@ -146,6 +146,7 @@ def test_no_result_replaces_another(thundernet_model, tmp_path, capsys):
         np.testing.assert_allclose(found, expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_sigterm_leaves_no_partial_file(thundernet_model, inputs, tmp_path):
     """SIGTERM mid-video ends the run as Ctrl-C does: exit 130, the images
     whole, no video, no hidden partial file."""

@@ -15,6 +15,7 @@ THUNDERNET_COCO = osp.join(ROOT, 'configs', 'thundernet',
 THUNDERNET_DEMO = osp.join(ROOT, 'configs', 'demo', 'thundernet_snet146_shapes.py')
 
 
+@pytest.mark.slow
 def test_anchors_too_big_for_tiny_boxes_warn(tmp_path):
     """8-16 px boxes in 640x480 images are 3-16 px at ThunderNet's 240-480
     training inputs: its 32-512 px anchors on stride 16 reach none."""

@@ -2,9 +2,12 @@
 import subprocess
 import sys
 
+import pytest
+
 from helpers import ROOT
 
 
+@pytest.mark.slow
 def test_check_coco_cli_on_an_empty_folder(tmp_path):
     result = subprocess.run([sys.executable, 'tools/check_coco.py', str(tmp_path)],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -3,9 +3,12 @@ runs it."""
 import subprocess
 import sys
 
+import pytest
+
 from helpers import ROOT, tool_exit
 
 
+@pytest.mark.slow
 def test_cli_converts_and_never_overwrites(megvii_v1_checkpoint, tmp_path):
     dst = tmp_path / 'converted.pth'
     command = [sys.executable, 'tools/convert_weights.py', 'megvii',

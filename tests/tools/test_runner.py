@@ -62,6 +62,7 @@ def matched_fraction(instances, reference):
     return same.any(1).float().mean().item()
 
 
+@pytest.mark.slow
 def test_test_rejects_bad_out_file(tiny_config):
     result = subprocess.run(
         [sys.executable, 'tools/test.py', tiny_config[1], 'x.pth', '--out', 'x.json'],
@@ -131,6 +132,7 @@ def test_a_dataset_that_is_not_on_disk_is_one_line(tmp_path):
     assert not work.exists()
 
 
+@pytest.mark.slow
 def test_a_checkpoint_of_another_architecture_is_refused_unless_partial_is_allowed(
         tiny_config, c4_checkpoint, tmp_path):
     """tools/test.py and load_from (where mmengine loaded what fits, with a
