@@ -135,15 +135,17 @@ def time_configs(configs, out, threads, repeats):
     return best
 
 
-def summarize(variants, metrics, timing):
-    """One row per variant (JSON-ready): name, mAP of each seed, their mean,
-    mean AP50, ms [min, median, max] of the fastest engine and that engine
-    (None where not timed), ratios to the reference's mean mAP and to
-    torchvision's median ms."""
+def summarize(variants, seeds, metrics, timing):
+    """One row per variant (JSON-ready): name, the seeds that finished and
+    the mAP of each, their mean, mean AP50, ms [min, median, max] of the
+    fastest engine and that engine (None where not timed), ratios to the
+    reference's mean mAP and to torchvision's median ms."""
     reference = None
     rows = []
     fast = timing.get(TORCHVISION)
     for variant in variants:
+        finished_seeds = [seed for seed, m in zip(seeds, metrics[variant['name']])
+                          if m is not None]
         runs = [m for m in metrics[variant['name']] if m is not None]
         maps = [m.get('coco/bbox_mAP', 0.0) for m in runs]
         mean = statistics.mean(maps) if maps else None
@@ -151,7 +153,7 @@ def summarize(variants, metrics, timing):
             reference = mean
         ms = timing.get(variant['file'])
         rows.append(dict(
-            name=variant['name'], maps=maps, mean=mean,
+            name=variant['name'], seeds=finished_seeds, maps=maps, mean=mean,
             ap50=statistics.mean(m.get('coco/bbox_mAP_50', 0.0) for m in runs)
             if runs else None,
             ms=list(ms[0]) if ms else None, engine=ms[1] if ms else None,
@@ -166,6 +168,31 @@ def pareto_front(points):
     return [name for name, figure, ms in points
             if not any((m < ms and f >= figure) or (m <= ms and f > figure)
                        for _, f, m in points)]
+
+
+def comparable_points(rows):
+    """The picture's points ``(name, mAP, Spread)`` of the timed variants,
+    each mAP the mean over the seeds that all of them finished (a mean of
+    three seeds is not compared with one seed's figure), and those seeds."""
+    timed = [row for row in rows if row['ms'] and row['maps']]
+    common = sorted(set.intersection(*(set(row['seeds']) for row in timed))
+                    if timed else ())
+    points = [(row['name'], statistics.mean(
+        figure for seed, figure in zip(row['seeds'], row['maps']) if seed in common),
+        Spread(*row['ms'])) for row in timed] if common else []
+    return points, common
+
+
+def target_lines(reference, torchvision):
+    """The picture's guides: torchvision's median ms and 0.3x of it, and 0.9x
+    the reference's mAP (``(name, mAP)``), where measured."""
+    lines = []
+    if torchvision:
+        lines += [('torchvision', 'latency', torchvision[0].median),
+                  ('0.3x torchvision', 'latency', 0.3 * torchvision[0].median)]
+    if reference:
+        lines.append((f'0.9x {reference[0]}', 'figure', 0.9 * reference[1]))
+    return lines
 
 
 def main(argv=None):
@@ -206,7 +233,7 @@ def main(argv=None):
     trained = [v['file'] for v in variants if any(metrics[v['name']])]
     timing = {} if args.no_timing or not trained else time_configs(
         list(dict.fromkeys(trained)), out, args.threads, args.repeats)
-    rows = summarize(variants, metrics, timing)
+    rows = summarize(variants, seeds, metrics, timing)
     torchvision = timing.get(TORCHVISION)
     summary = dict(provenance(), tool='sweep_demo', seeds=seeds, rows=rows,
                    torchvision=dict(ms=list(torchvision[0]), engine=torchvision[1])
@@ -215,14 +242,16 @@ def main(argv=None):
     text = sweep_table(summary)
     write_text_atomically(osp.join(out, 'results.md'), text + '\n')
     print(text)
-    points = [(row['name'], row['mean'], Spread(*row['ms'])) for row in rows
-              if row['ms'] and row['mean'] is not None]
+    points, common = comparable_points(rows)
     if points:
         front = set(pareto_front([(n, f, ms.median) for n, f, ms in points]))
+        reference = points[0][:2] if points[0][0] == rows[0]['name'] else None
         plot_latency(osp.join(out, 'pareto.png'), {'': [
             (name, figure, ms, 'o' if name in front else 'x')
-            for name, figure, ms in points]}, 'held-out bbox mAP (mean of seeds)',
-            latency_on_x=True, annotate=True)
+            for name, figure, ms in points]},
+            f'held-out bbox mAP (mean of seeds {", ".join(map(str, common))})',
+            latency_on_x=True, annotate=True,
+            lines=target_lines(reference, torchvision))
     return 0
 
 

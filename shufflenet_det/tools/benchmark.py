@@ -456,13 +456,15 @@ def onnx_calls(name, export, example, engine, threads, quantizers=(None, ),
     return calls
 
 
-def plot_latency(path, panels, label, latency_on_x=False, annotate=False):
+def plot_latency(path, panels, label, latency_on_x=False, annotate=False,
+                 lines=()):
     """Median ms with bars from min to max against another figure (MFLOPs,
     AP, ...; ``label``), one panel per title of ``panels``, each a list of
     points ``(name, figure, Spread, marker)``. The latency on the y axis, or
     with ``latency_on_x`` on a log-scaled x axis; the names in a legend (one
     colour each, the same in every panel), or with ``annotate`` beside their
-    points."""
+    points. ``lines``: dashed guides ``(name, 'latency' or 'figure', value)``
+    in every panel (a baseline's time, a target)."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -483,6 +485,14 @@ def plot_latency(path, panels, label, latency_on_x=False, annotate=False):
             if annotate:
                 ax.annotate(name, xy, fontsize=7, xytext=(4, 3),
                             textcoords='offset points')
+        for name, axis, value in lines:
+            vertical = (axis == 'latency') == latency_on_x
+            (ax.axvline if vertical else ax.axhline)(value, color='grey', ls='--', lw=1)
+            ax.annotate(name, (value, 0.02) if vertical else (0.01, value), fontsize=7,
+                        rotation=90 if vertical else 0, color='grey',
+                        xytext=(3, 3), textcoords='offset points',
+                        xycoords=('data', 'axes fraction') if vertical else
+                        ('axes fraction', 'data'))
         ax.set(title=title, xlabel=latency_label if latency_on_x else label)
         if latency_on_x:
             ax.set(xscale='log', ylabel=label)

@@ -101,7 +101,31 @@ def test_sweep_tabulates_finished_runs_without_training(tmp_path, capsys):
     # the summary a docs page is written from: the same table, where and when
     summary = json.loads((out / 'sweep.json').read_text())
     assert summary['tool'] == 'sweep_demo' and summary['seeds'] == [0, 1, 2]
+    assert [row['seeds'] for row in summary['rows']] == [[0, 1], [0, 1]]
     assert {'date', 'command', 'machine'} <= set(summary)
     page_tool = runpy.run_path(osp.join(ROOT, 'tools', 'results_page.py'))
     page = page_tool['render']('Small objects', [str(out / 'sweep.json')])
     assert all(row in page.splitlines() for row in rows)
+
+
+def test_picture_compares_on_shared_seeds_and_marks_the_targets(tmp_path):
+    """Points are means over the seeds every timed variant finished; guides
+    at torchvision's median ms, 0.3x of it and 0.9x the reference's mAP."""
+    from shufflenet_det.tools.benchmark import Spread, plot_latency
+    ms = [9.0, 10.0, 11.0]
+    rows = [dict(name='stock', seeds=[0], maps=[0.4], ms=ms),
+            dict(name='light', seeds=[0, 1, 2], maps=[0.5, 0.3, 0.1], ms=ms),
+            dict(name='untimed', seeds=[1], maps=[0.9], ms=None)]
+    points, common = sweep_demo.comparable_points(rows)
+    assert common == [0]
+    assert [point[:2] for point in points] == [('stock', 0.4), ('light', 0.5)]
+    torchvision = (Spread(30.0, 40.0, 50.0), 'openvino')
+    lines = sweep_demo.target_lines(points[0][:2], torchvision)
+    assert lines == [('torchvision', 'latency', 40.0),
+                     ('0.3x torchvision', 'latency', 12.0),
+                     ('0.9x stock', 'figure', pytest.approx(0.36))]
+    assert sweep_demo.target_lines(None, None) == []
+    path = tmp_path / 'pareto.png'
+    plot_latency(str(path), {'': [(*point, 'o') for point in points]},
+                 'mAP', latency_on_x=True, annotate=True, lines=lines)
+    assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
