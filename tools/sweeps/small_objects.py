@@ -41,14 +41,19 @@ variants = [
     dict(name='light, FPN 256, lr / 4', config=light,
          overrides=dict(fpn_width(256),
                         optim_wrapper=dict(optimizer=dict(lr=0.0005)))),
+    dict(name='light, FPN 128', config=light, overrides=fpn_width(128)),
     dict(name='light, FCs 1024', config=light, overrides=fc_width(1024)),
+    dict(name='light, FCs 512', config=light, overrides=fc_width(512)),
     dict(name='light, 512 RoIs and proposals as stock', config=light,
          overrides=dict(model=dict(train_cfg=dict(
              rpn_proposal=dict(nms_pre=2000, max_per_img=1000),
              rcnn=dict(sampler=dict(num=512)))))),
     dict(name='light, 1000 test proposals', config=light,
          overrides=test_proposals(1000)),
+    dict(name='light, 300 test proposals', config=light,
+         overrides=test_proposals(300)),
     dict(name='light, 2x iterations', config=light, max_iters=1600),
+    dict(name='light, 3x iterations', config=light, max_iters=2400),
     # normalised neck and head (He et al., "Rethinking ImageNet Pre-training":
     # GN in the FPN and a 4conv1fc head trains from scratch)
     dict(name='light, GN in FPN and 4conv1fc head', config=light,
@@ -57,9 +62,18 @@ variants = [
              roi_head=dict(bbox_head=dict(
                  type='Shared4Conv1FCBBoxHead', conv_out_channels=64,
                  norm_cfg=dict(type='GN', num_groups=16)))))),
-    # the stride-8 ThunderNet up: its CEM normalised
+    dict(name='light, BN in FPN', config=light,
+         overrides=dict(model=dict(neck=dict(norm_cfg=dict(type='BN'))))),
+    # the stride-8 ThunderNet up: its CEM normalised, its position-sensitive
+    # map twice as wide (490 = 10 x 7 x 7 channels)
     dict(name='ThunderNet s8, BN in CEM', config=thundernet,
          overrides=dict(model=dict(neck=dict(norm_cfg=dict(type='BN'))))),
+    dict(name='ThunderNet s8, PS map 490', config=thundernet,
+         overrides=dict(model=dict(
+             neck=dict(out_channels=490), rpn_head=dict(in_channels=490),
+             sam=dict(out_channels=490),
+             roi_head=dict(bbox_roi_extractor=dict(out_channels=10),
+                           bbox_head=dict(in_channels=10))))),
     # from the stock head down
     dict(name='stock, FPN 64', config=stock, overrides=fpn_width(64)),
     dict(name='stock, FCs 256', config=stock, overrides=fc_width(256)),
