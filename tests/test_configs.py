@@ -167,5 +167,15 @@ def test_folder_readme_and_metafile_list_its_configs(folder):
     for model in models:
         assert model['In Collection'] in collections
         assert model['Name'] == osp.splitext(osp.basename(model['Config']))[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('folder', sorted({osp.dirname(p) for p in CONFIGS}))
+def test_metafile_flops_are_the_tools_count(folder):
+    """Each config's backbone counted (docs/complexity.md's table is checked
+    against the same count in the quick loop: tests/tools/test_complexity.py)."""
+    with open(osp.join(ROOT, folder, 'metafile.yml')) as f:
+        models = yaml.safe_load(f)['Models']
+    for model in models:
         flops = model['Metadata']['Backbone FLOPs (M, 224x224)']
-        assert flops == backbone_mflops(osp.join(ROOT, model['Config']))
+        assert flops == backbone_mflops(osp.join(ROOT, model['Config'])), model['Name']

@@ -287,6 +287,7 @@ def test_export_refuses_an_output_it_cannot_write_and_a_checkpoint_that_does_not
         'a folder; allowed: a folder path (made if missing)')
 
 
+@pytest.mark.slow
 def test_class_names_come_from_the_config_without_a_coco_warning(tiny_config,
                                                                  tmp_path):
     """A checkpoint holding only a state_dict (no dataset_meta): the file
