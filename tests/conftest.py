@@ -9,8 +9,7 @@ from shufflenet_det.datasets import generate_shapes_dataset
 from shufflenet_det.runtime.self_check import ISA_CAP, ISA_VARIABLE, cpu_flags
 from shufflenet_det.tools.demo import DEMO_CONFIG
 from helpers import (C4_CONFIG, FPN_LIGHT_CONFIG, ROOT, THUNDERNET_S8_CONFIG, TOP_K,
-                     export_command, randomise_batch_norm, randomize, run_tool,
-                     write_tiny_config)
+                     randomise_batch_norm, randomize, write_tiny_config)
 from reference_networks import MegviiShuffleNet
 
 # On a CPU with AMX, OpenVINO's AMX int8 kernels get grouped convolutions
@@ -47,13 +46,16 @@ def megvii_v1_checkpoint(tmp_path):
     return path
 
 
-def random_detector_export(root, config, *export_args):
+def random_detector_export(root, config, shape=None):
     """A randomly initialised detector of ``config`` (every box kept,
-    ``TOP_K``), and its export through tools/export_onnx.py with
-    ``export_args``: (model, onnx file, the tool's output). The checkpoint
-    is ``root / 'random.pth'``."""
+    ``TOP_K``), and its export by the exporter behind tools/export_onnx.py
+    (in this process: the tool as a process is tested in test_install), at
+    ``shape`` or the config's input: (model, onnx file, input shape). The
+    checkpoint is ``root / 'random.pth'``."""
     from mmdet.apis import init_detector
     from mmengine.config import Config
+
+    from shufflenet_det.deploy import export_onnx
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(TOP_K)
     torch.manual_seed(0)
@@ -61,17 +63,17 @@ def random_detector_export(root, config, *export_args):
     checkpoint = str(root / 'random.pth')
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     onnx_file = str(root / 'model.onnx')
-    log = run_tool(*export_command(config, checkpoint, onnx_file, *export_args))
-    return model, onnx_file, log
+    input_shape = export_onnx(config, checkpoint, onnx_file, shape, dict(TOP_K))
+    return model, onnx_file, tuple(input_shape)
 
 
 @pytest.fixture(scope='session')
 def c4_model(tmp_path_factory):
     """A randomly initialised ShuffleNet v1 C4 detector and its export
-    through tools/export_onnx.py at 160x224."""
-    model, onnx_file, log = random_detector_export(
-        tmp_path_factory.mktemp('c4'), C4_CONFIG, '--shape', '160', '224')
-    assert 'input [1, 3, 160, 224]' in log
+    exported at 160x224."""
+    model, onnx_file, shape = random_detector_export(
+        tmp_path_factory.mktemp('c4'), C4_CONFIG, (160, 224))
+    assert shape == (160, 224)
     return model, onnx_file
 
 
@@ -81,43 +83,44 @@ THUNDERNET_CONFIG = osp.join(ROOT, 'configs', 'demo', 'thundernet_snet146_shapes
 @pytest.fixture(scope='session')
 def thundernet_model(tmp_path_factory):
     """A randomly initialised ThunderNet SNet146 (the demo config) and its
-    export through tools/export_onnx.py at its 256x256 input."""
-    model, onnx_file, log = random_detector_export(
+    export at its 256x256 input."""
+    model, onnx_file, shape = random_detector_export(
         tmp_path_factory.mktemp('thundernet'), THUNDERNET_CONFIG)
-    assert 'input [1, 3, 256, 256]' in log
+    assert shape == (256, 256)
     return model, onnx_file
 
 
 @pytest.fixture(scope='session')
 def fpn_export(tiny_config):
-    """The tiny demo config's FPN detector, random weights, exported through
-    tools/export_onnx.py (128x128): (config, onnx file)."""
+    """The tiny demo config's FPN detector, random weights, exported
+    (128x128): (config, onnx file)."""
     from mmdet.apis import init_detector
+
+    from shufflenet_det.deploy import export_onnx
     root, config = tiny_config
     model = init_detector(config, None, device='cpu')
     checkpoint = str(root / 'tiny_random.pth')
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     onnx_file = str(root / 'tiny.onnx')
-    run_tool('tools/export_onnx.py', config, checkpoint, onnx_file)
+    export_onnx(config, checkpoint, onnx_file)
     return config, onnx_file
 
 
 @pytest.fixture(scope='session')
 def thundernet_s8_model(tmp_path_factory):
     """A randomly initialised small-object ThunderNet SNet146 (stride 8, the
-    COCO config) and its export through tools/export_onnx.py at 256x256."""
-    model, onnx_file, log = random_detector_export(
-        tmp_path_factory.mktemp('thundernet_s8'), THUNDERNET_S8_CONFIG,
-        '--shape', '256', '256')
-    assert 'input [1, 3, 256, 256]' in log
+    COCO config) and its export at 256x256."""
+    model, onnx_file, shape = random_detector_export(
+        tmp_path_factory.mktemp('thundernet_s8'), THUNDERNET_S8_CONFIG, (256, 256))
+    assert shape == (256, 256)
     return model, onnx_file
 
 
 @pytest.fixture(scope='session')
 def fpn_light_model(tmp_path_factory):
     """A randomly initialised light-FPN COCO detector (the small-object
-    real-time config) and its export through tools/export_onnx.py at 320x320."""
-    model, onnx_file, log = random_detector_export(
+    real-time config) and its export at 320x320."""
+    model, onnx_file, shape = random_detector_export(
         tmp_path_factory.mktemp('fpn_light'), FPN_LIGHT_CONFIG)
-    assert 'input [1, 3, 320, 320]' in log
+    assert shape == (320, 320)
     return model, onnx_file
