@@ -151,7 +151,8 @@ def summarize(variants, seeds, metrics, timing):
         mean = statistics.mean(maps) if maps else None
         if reference is None:
             reference = mean
-        ms = timing.get(variant['file'])
+        # timed by config file, which a schedule variant shares: no runs, no time
+        ms = timing.get(variant['file']) if runs else None
         rows.append(dict(
             name=variant['name'], seeds=finished_seeds, maps=maps, mean=mean,
             ap50=statistics.mean(m.get('coco/bbox_mAP_50', 0.0) for m in runs)
@@ -183,16 +184,37 @@ def comparable_points(rows):
     return points, common
 
 
-def target_lines(reference, torchvision):
+def target_lines(reference, torchvision_ms):
     """The picture's guides: torchvision's median ms and 0.3x of it, and 0.9x
     the reference's mAP (``(name, mAP)``), where measured."""
     lines = []
-    if torchvision:
-        lines += [('torchvision', 'latency', torchvision[0].median),
-                  ('0.3x torchvision', 'latency', 0.3 * torchvision[0].median)]
+    if torchvision_ms:
+        lines += [('torchvision', 'latency', torchvision_ms),
+                  ('0.3x torchvision', 'latency', 0.3 * torchvision_ms)]
     if reference:
         lines.append((f'0.9x {reference[0]}', 'figure', 0.9 * reference[1]))
     return lines
+
+
+def draw_pareto(path, summary):
+    """The picture of a sweep summary (what ``sweep.json`` holds): mAP on
+    shared seeds against the fastest engine's ms, the Pareto front as
+    circles, the guides of :func:`target_lines`. False when nothing is both
+    trained and timed."""
+    rows, torchvision = summary['rows'], summary.get('torchvision')
+    points, common = comparable_points(rows)
+    if not points:
+        return False
+    front = set(pareto_front([(n, f, ms.median) for n, f, ms in points]))
+    reference = points[0][:2] if points[0][0] == rows[0]['name'] else None
+    seeds = (f'seed {common[0]}' if len(common) == 1
+             else f'mean of seeds {", ".join(map(str, common))}')
+    plot_latency(path, {'': [(name, figure, ms, 'o' if name in front else 'x')
+                             for name, figure, ms in points]},
+                 f'held-out bbox mAP ({seeds})', latency_on_x=True, annotate=True,
+                 lines=target_lines(reference, Spread(*torchvision['ms']).median
+                                    if torchvision else None))
+    return True
 
 
 def main(argv=None):
@@ -242,16 +264,7 @@ def main(argv=None):
     text = sweep_table(summary)
     write_text_atomically(osp.join(out, 'results.md'), text + '\n')
     print(text)
-    points, common = comparable_points(rows)
-    if points:
-        front = set(pareto_front([(n, f, ms.median) for n, f, ms in points]))
-        reference = points[0][:2] if points[0][0] == rows[0]['name'] else None
-        plot_latency(osp.join(out, 'pareto.png'), {'': [
-            (name, figure, ms, 'o' if name in front else 'x')
-            for name, figure, ms in points]},
-            f'held-out bbox mAP (mean of seeds {", ".join(map(str, common))})',
-            latency_on_x=True, annotate=True,
-            lines=target_lines(reference, torchvision))
+    draw_pareto(osp.join(out, 'pareto.png'), summary)
     return 0
 
 

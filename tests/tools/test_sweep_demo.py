@@ -111,7 +111,6 @@ def test_sweep_tabulates_finished_runs_without_training(tmp_path, capsys):
 def test_picture_compares_on_shared_seeds_and_marks_the_targets(tmp_path):
     """Points are means over the seeds every timed variant finished; guides
     at torchvision's median ms, 0.3x of it and 0.9x the reference's mAP."""
-    from shufflenet_det.tools.benchmark import Spread, plot_latency
     ms = [9.0, 10.0, 11.0]
     rows = [dict(name='stock', seeds=[0], maps=[0.4], ms=ms),
             dict(name='light', seeds=[0, 1, 2], maps=[0.5, 0.3, 0.1], ms=ms),
@@ -119,13 +118,14 @@ def test_picture_compares_on_shared_seeds_and_marks_the_targets(tmp_path):
     points, common = sweep_demo.comparable_points(rows)
     assert common == [0]
     assert [point[:2] for point in points] == [('stock', 0.4), ('light', 0.5)]
-    torchvision = (Spread(30.0, 40.0, 50.0), 'openvino')
-    lines = sweep_demo.target_lines(points[0][:2], torchvision)
-    assert lines == [('torchvision', 'latency', 40.0),
-                     ('0.3x torchvision', 'latency', 12.0),
-                     ('0.9x stock', 'figure', pytest.approx(0.36))]
+    assert sweep_demo.target_lines(points[0][:2], 40.0) == [
+        ('torchvision', 'latency', 40.0), ('0.3x torchvision', 'latency', 12.0),
+        ('0.9x stock', 'figure', pytest.approx(0.36))]
     assert sweep_demo.target_lines(None, None) == []
     path = tmp_path / 'pareto.png'
-    plot_latency(str(path), {'': [(*point, 'o') for point in points]},
-                 'mAP', latency_on_x=True, annotate=True, lines=lines)
+    summary = dict(rows=rows,
+                   torchvision=dict(ms=[30.0, 40.0, 50.0], engine='openvino'))
+    assert sweep_demo.draw_pareto(str(path), summary)
     assert path.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    assert not sweep_demo.draw_pareto(str(tmp_path / 'none.png'),
+                                      dict(rows=rows[2:], torchvision=None))
