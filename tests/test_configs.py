@@ -77,8 +77,8 @@ def test_every_config_runs_with_the_package_and_its_checks():
 
 def test_a_larger_input_keeps_the_model_of_the_smaller_one():
     """What lets the quick loop build each model once (BUILT_CONFIGS)."""
-    siblings = {path: smaller_input_sibling(path) for path in CONFIGS}
-    siblings = {path: smaller for path, smaller in siblings.items() if smaller}
+    siblings = {path: smaller for path in CONFIGS
+                if (smaller := smaller_input_sibling(path))}
     assert len(siblings) >= 7
     for path, smaller in siblings.items():
         assert read_config(path).model == read_config(smaller).model, path

@@ -25,7 +25,7 @@ import numpy as np
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from shufflenet_det.runtime.self_check import agreement  # noqa: E402
+from shufflenet_det.runtime.self_check import MATCH_IOU, agreement  # noqa: E402
 
 CONFIG = 'configs/thundernet/thundernet_snet146_cem-80e_coco-320.py'
 # every box of the random-weight detector kept, so that there are boxes to compare
@@ -84,7 +84,7 @@ def make_root(root, suite, mirror):
 
 def export_model(folder):
     """A random-weight ThunderNet SNet146 (every box kept), exported, and an
-    image: their paths. Its class scores are     spread 100x and its box deltas
+    image: their paths. Its class scores are spread 100x and its box deltas
     10x, so that no two boxes tie at the cut of the 50 kept or overlap at
     exactly the NMS threshold (untrained boxes are anchors a stride apart),
     where two correct NMS may keep different boxes."""
@@ -158,7 +158,7 @@ def check(root):
         emulated = predict(('chroot', root), folder, name, '/check/image.jpg',
                            engine, f'/check/{machine}-{engine}')
         matched, total = compare(native, emulated)
-        score = agreement(as_detections(native), as_detections(emulated), 0.5)
+        score = agreement(as_detections(native), as_detections(emulated), MATCH_IOU)
         print(f'{engine}: {machine} under emulation vs this machine: {matched} of '
               f'{total} boxes equal (same label, within 0.01 px, score within 1e-3); '
               f'agreement {score:.3f} (the runtime self-check\'s measure)')

@@ -144,9 +144,9 @@ def summarize(variants, seeds, metrics, timing):
     rows = []
     fast = timing.get(TORCHVISION)
     for variant in variants:
-        finished_seeds = [seed for seed, m in zip(seeds, metrics[variant['name']])
-                          if m is not None]
-        runs = [m for m in metrics[variant['name']] if m is not None]
+        finished = [(seed, m) for seed, m in zip(seeds, metrics[variant['name']])
+                    if m is not None]
+        runs = [m for _, m in finished]
         maps = [m.get('coco/bbox_mAP', 0.0) for m in runs]
         mean = statistics.mean(maps) if maps else None
         if reference is None:
@@ -154,7 +154,8 @@ def summarize(variants, seeds, metrics, timing):
         # timed by config file, which a schedule variant shares: no runs, no time
         ms = timing.get(variant['file']) if runs else None
         rows.append(dict(
-            name=variant['name'], seeds=finished_seeds, maps=maps, mean=mean,
+            name=variant['name'], seeds=[seed for seed, _ in finished],
+            maps=maps, mean=mean,
             ap50=statistics.mean(m.get('coco/bbox_mAP_50', 0.0) for m in runs)
             if runs else None,
             ms=list(ms[0]) if ms else None, engine=ms[1] if ms else None,
@@ -176,11 +177,15 @@ def comparable_points(rows):
     each mAP the mean over the seeds that all of them finished (a mean of
     three seeds is not compared with one seed's figure), and those seeds."""
     timed = [row for row in rows if row['ms'] and row['maps']]
-    common = sorted(set.intersection(*(set(row['seeds']) for row in timed))
-                    if timed else ())
-    points = [(row['name'], statistics.mean(
-        figure for seed, figure in zip(row['seeds'], row['maps']) if seed in common),
-        Spread(*row['ms'])) for row in timed] if common else []
+    common = (sorted(set.intersection(*(set(row['seeds']) for row in timed)))
+              if timed else [])
+    if not common:
+        return [], common
+    points = []
+    for row in timed:
+        by_seed = dict(zip(row['seeds'], row['maps']))
+        figure = statistics.mean(by_seed[seed] for seed in common)
+        points.append((row['name'], figure, Spread(*row['ms'])))
     return points, common
 
 
