@@ -1,6 +1,6 @@
 """tools/sweep_demo.py: sweep files read and checked, variants written as
 configs that build what they say, finished runs found again, the table and
-the Pareto front; the shipped small-object sweep is valid."""
+the Pareto front; the shipped sweeps are valid."""
 import importlib.util
 import json
 import os.path as osp
@@ -41,6 +41,17 @@ def test_shipped_sweep_reads_and_each_variant_config_builds_its_change(tmp_path)
     assert model.roi_head.bbox_head.fc_out_channels == 256  # the rest as based
     stock = Config.fromfile(files['stock, 100 test proposals']).model.test_cfg.rpn
     assert (stock.max_per_img, stock.nms_pre) == (100, 1000)
+
+
+def test_shipped_cem_norm_sweep_changes_only_the_cem_norm(tmp_path):
+    seeds, variants = sweep_demo.read_sweep(
+        osp.join(ROOT, 'tools', 'sweeps', 'thundernet_cem_norm.py'))
+    plain, normed = (Config.fromfile(sweep_demo.write_variant_config(v, str(tmp_path)))
+                     for v in variants)
+    assert plain.model.neck.get('norm_cfg') is None
+    assert normed.model.neck.norm_cfg == dict(type='BN')
+    normed.model.neck.pop('norm_cfg')
+    assert normed.model == plain.model and seeds == [0, 1, 2]
 
 
 @pytest.mark.parametrize('variants, message', [
