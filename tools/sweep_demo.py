@@ -7,14 +7,15 @@ optionally ``max_iters`` and ``overrides`` (a dict merged into the config as
 a child config would: ``dict(model=dict(neck=dict(out_channels=128)))``).
 Each variant becomes a config file of its own (``<out>/configs/``), which
 ``tools/demo.py`` trains per seed (``<out>/<variant>/seed<N>/``, held-out
-mAP in its ``metrics.json``; a finished run is not run again, so a killed
-sweep goes on where it stopped) and ``tools/benchmark_detector.py`` times in
-ONNX Runtime and OpenVINO at the sweep's input (those with a finished
-run). The summary with its date, command and machine (``sweep.json``, which
-``tools/results_page.py`` makes a docs page of), its table (``results.md``)
-and the picture of mAP against the best engine's ms with the Pareto front
-(``pareto.png``) are written to ``<out>``; the first variant is the accuracy
-reference, torchvision's the speed reference.
+mAP in its ``metrics.json``; a finished run of what the variant trains now
+is not run again, so a killed sweep goes on where it stopped) and
+``tools/benchmark_detector.py`` times in ONNX Runtime and OpenVINO at the
+sweep's input (those with a finished run). The summary with its date,
+command and machine (``sweep.json``, which ``tools/results_page.py`` makes a
+docs page of), its table (``results.md``) and the picture of mAP against the
+best engine's ms with the Pareto front (``pareto.png``) are written to
+``<out>``; the first variant is the accuracy reference, torchvision's the
+speed reference.
 
 Not part of the package: a tool for the project's own measurements."""
 import argparse
@@ -30,6 +31,7 @@ from mmengine.config import Config
 
 from shufflenet_det.atomic import write_text_atomically
 from shufflenet_det.tools.benchmark import Spread, plot_latency, provenance
+from shufflenet_det.tools.demo import set_max_iters
 
 TOOLS = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, TOOLS)
@@ -92,6 +94,9 @@ def train(config, variant, seed, out):
     metrics = finished(work_dir, config, seed, variant.get('max_iters'))
     if metrics is not None:
         return metrics
+    if osp.isfile(osp.join(work_dir, 'metrics.json')):
+        print(f'{variant["name"]}, seed {seed}: the run in {work_dir} trained '
+              'another config or length: training again', flush=True)
     command = [sys.executable, osp.join(TOOLS, 'demo.py'), '--config', config,
                '--seed', str(seed), '--work-dir', work_dir, '--no-onnx']
     if variant.get('max_iters'):
@@ -106,16 +111,34 @@ def train(config, variant, seed, out):
     return finished(work_dir, config, seed, variant.get('max_iters'))
 
 
+def trained(cfg):
+    """What a config trains and evaluates: its model, optimizer, schedule,
+    data and batch (not where its files go, nor its length and seed, which
+    ``metrics.json`` records)."""
+    loaders = {key: dict(batch_size=cfg[key].get('batch_size'),
+                         pipeline=cfg[key].dataset.get('pipeline'))
+               for key in ('train_dataloader', 'val_dataloader') if key in cfg}
+    return dict(loaders, **{key: cfg.get(key) for key in (
+        'model', 'optim_wrapper', 'param_scheduler', 'shapes_dataset')})
+
+
 def finished(work_dir, config, seed, max_iters=None):
     """The metrics of the demo run in ``work_dir`` if it finished training
-    ``config`` with ``seed`` (for ``max_iters``, where given), else None."""
+    what ``config`` trains (compared with the config the run wrote there,
+    so an edited config or sweep file trains again) with ``seed`` (for
+    ``max_iters``, where given), else None."""
     path = osp.join(work_dir, 'metrics.json')
-    if not osp.isfile(path):
+    if not osp.isfile(path) or not osp.isfile(osp.join(work_dir, 'config.py')):
         return None
     with open(path) as f:
         metrics = json.load(f)
-    same = (metrics.get('config'), metrics.get('seed')) == (config, seed)
-    return metrics if same and max_iters in (None, metrics.get('iters')) else None
+    if metrics.get('seed') != seed or max_iters not in (None, metrics.get('iters')):
+        return None
+    ran, now = (Config.fromfile(osp.join(work_dir, 'config.py')),
+                Config.fromfile(config))
+    if max_iters is not None:
+        set_max_iters(now, max_iters)  # as tools/demo.py trains it
+    return metrics if trained(ran) == trained(now) else None
 
 
 def time_configs(configs, out, threads, repeats):

@@ -76,17 +76,22 @@ def demo_config(work_dir, config=DEMO_CONFIG, max_iters=None, cfg_options=None):
     cfg = read_config(path)
     cfg.work_dir = work_dir
     if max_iters is not None:
-        schedule_end = cfg.train_cfg.max_iters
-        cfg.train_cfg.update(max_iters=max_iters, val_interval=max_iters)
-        cfg.default_hooks.checkpoint.interval = max_iters
-        for scheduler in cfg.param_scheduler:
-            # The decay that runs to the schedule's end follows the new end,
-            # shorter or longer (else a longer run idles at its last rate);
-            # the warm-up is only cut.
-            scheduler.end = (max_iters if scheduler.end >= schedule_end
-                             else min(scheduler.end, max_iters))
+        set_max_iters(cfg, max_iters)
     merge_options(cfg, cfg_options)
     return cfg
+
+
+def set_max_iters(cfg, max_iters):
+    """Train ``cfg`` for ``max_iters`` iterations (validated and saved at the
+    end): the decay that runs to the schedule's end follows the new end,
+    shorter or longer (else a longer run idles at its last rate); the
+    warm-up is only cut."""
+    schedule_end = cfg.train_cfg.max_iters
+    cfg.train_cfg.update(max_iters=max_iters, val_interval=max_iters)
+    cfg.default_hooks.checkpoint.interval = max_iters
+    for scheduler in cfg.param_scheduler:
+        scheduler.end = (max_iters if scheduler.end >= schedule_end
+                         else min(scheduler.end, max_iters))
 
 
 def draw_predictions(runner, out_file, index=0, score_thr=0.5, zoom=3):

@@ -9,6 +9,7 @@ import runpy
 import pytest
 from mmengine.config import Config
 
+from shufflenet_det.tools.demo import set_max_iters
 from helpers import ROOT
 
 spec = importlib.util.spec_from_file_location(
@@ -66,15 +67,35 @@ def test_bad_sweep_files_are_refused_by_name(tmp_path, variants, message):
         sweep_demo.read_sweep(write_sweep(tmp_path, variants))
 
 
-def test_finished_runs_are_found_only_for_their_config_seed_and_length(tmp_path):
+def test_finished_runs_are_found_only_for_what_they_trained(tmp_path):
+    """A run counts for a config that trains the same (by content, not by
+    file name), with its seed and length; not for an edited config."""
     (tmp_path / 'metrics.json').write_text(json.dumps(
         {'config': LIGHT, 'seed': 1, 'iters': 800, 'coco/bbox_mAP': 0.4}))
+    assert sweep_demo.finished(str(tmp_path), LIGHT, 1) is None  # no config.py
+    Config.fromfile(LIGHT).dump(str(tmp_path / 'config.py'))
     assert sweep_demo.finished(str(tmp_path), LIGHT, 1)['coco/bbox_mAP'] == 0.4
     assert sweep_demo.finished(str(tmp_path), LIGHT, 1, 800) is not None
     assert sweep_demo.finished(str(tmp_path), LIGHT, 1, 1600) is None
     assert sweep_demo.finished(str(tmp_path), LIGHT, 0) is None
-    assert sweep_demo.finished(str(tmp_path), 'other.py', 1) is None
     assert sweep_demo.finished(str(tmp_path / 'none'), LIGHT, 1) is None
+    same, edited = tmp_path / 'same.py', tmp_path / 'edited.py'
+    same.write_text(f'_base_ = {LIGHT!r}\n')
+    assert sweep_demo.finished(str(tmp_path), str(same), 1) is not None
+    for change in ('model = dict(neck=dict(norm_cfg=dict(type="BN")))',
+                   'optim_wrapper = dict(optimizer=dict(lr=0.1))',
+                   'train_dataloader = dict(batch_size=2)'):
+        edited.write_text(f'_base_ = {LIGHT!r}\n{change}\n')
+        assert sweep_demo.finished(str(tmp_path), str(edited), 1) is None, change
+    # a longer run: its schedule stretched as tools/demo.py stretches it
+    longer = tmp_path / 'longer'
+    longer.mkdir()
+    cfg = Config.fromfile(LIGHT)
+    set_max_iters(cfg, 1600)
+    cfg.dump(str(longer / 'config.py'))
+    (longer / 'metrics.json').write_text(json.dumps({'seed': 1, 'iters': 1600}))
+    assert sweep_demo.finished(str(longer), LIGHT, 1, 1600) is not None
+    assert sweep_demo.finished(str(tmp_path), LIGHT, 1, 1600) is None
 
 
 def test_pareto_front_keeps_what_nothing_beats():
@@ -97,6 +118,7 @@ def test_sweep_tabulates_finished_runs_without_training(tmp_path, capsys):
         for seed, value in enumerate(maps):
             folder = out / sweep_demo.slug(variant['name']) / f'seed{seed}'
             folder.mkdir(parents=True)
+            Config.fromfile(config).dump(str(folder / 'config.py'))
             (folder / 'metrics.json').write_text(json.dumps(
                 {'config': config, 'seed': seed, 'iters': 800,
                  'coco/bbox_mAP': value, 'coco/bbox_mAP_50': 2 * value}))
