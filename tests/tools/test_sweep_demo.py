@@ -33,7 +33,12 @@ def test_shipped_sweep_reads_and_each_variant_config_builds_its_change(tmp_path)
     assert seeds == [0, 1, 2] and variants[0]['name'] == 'stock'
     files = {v['name']: sweep_demo.write_variant_config(v, str(tmp_path))
              for v in variants}
-    assert files['light FPN'] == LIGHT  # a variant changing nothing: its config
+    # the light rows change the light FPN without the BN the shipped one has
+    assert files['light, BN in FPN'] == LIGHT  # a variant changing nothing
+    shipped, unnormalised = (Config.fromfile(files[name]).model
+                             for name in ('light, BN in FPN', 'light FPN'))
+    assert shipped.neck.pop('norm_cfg') == dict(type='BN')
+    assert shipped == unnormalised
     cfg = Config.fromfile(files['light, FPN 256'])
     model = cfg.model
     assert (model.neck.out_channels, model.rpn_head.in_channels,
@@ -82,7 +87,7 @@ def test_finished_runs_are_found_only_for_what_they_trained(tmp_path):
     same, edited = tmp_path / 'same.py', tmp_path / 'edited.py'
     same.write_text(f'_base_ = {LIGHT!r}\n')
     assert sweep_demo.finished(str(tmp_path), str(same), 1) is not None
-    for change in ('model = dict(neck=dict(norm_cfg=dict(type="BN")))',
+    for change in ('model = dict(neck=dict(norm_cfg=None))',
                    'optim_wrapper = dict(optimizer=dict(lr=0.1))',
                    'train_dataloader = dict(batch_size=2)'):
         edited.write_text(f'_base_ = {LIGHT!r}\n{change}\n')
