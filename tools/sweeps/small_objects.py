@@ -8,8 +8,8 @@
 seeds = [0, 1, 2]
 demo = '../../configs/demo/'
 stock = demo + 'faster-rcnn_shufflenet-v1-1x-g3_fpn-stock_shapes-small.py'
-# The light rows change the light FPN as first measured, without the BN in
-# its FPN that the shipped demo config has (the row 'light, BN in FPN').
+# The light rows change the light FPN without the BN in its FPN that the
+# demo config has (the row 'light, BN in FPN').
 light = 'configs/faster-rcnn_shufflenet-v1-1x-g3_fpn-unnormalised_shapes-small.py'
 shipped_light = demo + 'faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes-small.py'
 thundernet = demo + 'thundernet_snet146_cem-s8_shapes-small.py'
