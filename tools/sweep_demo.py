@@ -4,7 +4,9 @@ torchvision's in one benchmark run, and tabulate accuracy against speed.
 A sweep file (read by mmengine, e.g. ``tools/sweeps/small_objects.py``)
 holds ``seeds`` and ``variants``: each a ``name``, a demo ``config``, and
 optionally ``max_iters`` and ``overrides`` (a dict merged into the config as
-a child config would: ``dict(model=dict(neck=dict(out_channels=128)))``).
+a child config would: ``dict(model=dict(neck=dict(out_channels=128)))``), or
+``test_of``: the name of an earlier variant whose runs this one tests with its
+own ``model.test_cfg`` instead of training (e.g. fewer test proposals).
 Each variant becomes a config file of its own (``<out>/configs/``), which
 ``tools/demo.py`` trains per seed (``<out>/<variant>/seed<N>/``, held-out
 mAP in its ``metrics.json``; a finished run of what the variant trains now
@@ -38,7 +40,7 @@ sys.path.insert(0, TOOLS)
 from results_page import sweep_table  # noqa: E402
 
 TORCHVISION = 'torchvision:fasterrcnn_mobilenet_v3_large_320_fpn'
-VARIANT_KEYS = {'name', 'config', 'max_iters', 'overrides'}
+VARIANT_KEYS = {'name', 'config', 'max_iters', 'overrides', 'test_of'}
 
 
 def slug(name):
@@ -53,17 +55,23 @@ def read_sweep(path):
     seeds, variants = sweep.get('seeds'), sweep.get('variants')
     if not seeds or not variants:
         raise ValueError(f'{path}: needs a list of seeds and a list of variants')
-    folder, names = osp.dirname(osp.abspath(path)), set()
+    folder, names, earlier = osp.dirname(osp.abspath(path)), set(), set()
     for variant in variants:
         unknown = set(variant) - VARIANT_KEYS
         if unknown or 'name' not in variant or 'config' not in variant:
             raise ValueError(f'{path}: variant {dict(variant)} has keys '
                              f'{sorted(variant)}'
                              f'; allowed: name, config (both needed), max_iters, '
-                             'overrides')
+                             'overrides, test_of')
+        if variant.get('test_of') is not None and (
+                variant['test_of'] not in earlier or 'max_iters' in variant):
+            raise ValueError(f'{path}: variant {variant["name"]!r}: test_of '
+                             f'{variant["test_of"]!r}; allowed: the name of an '
+                             'earlier variant, without max_iters')
         if slug(variant['name']) in names:
             raise ValueError(f'{path}: two variants are named {variant["name"]!r}')
         names.add(slug(variant['name']))
+        earlier.add(variant['name'])
         variant['config'] = osp.normpath(osp.join(folder, variant['config']))
         if not osp.isfile(variant['config']):
             raise ValueError(f'{path}: variant {variant["name"]!r}: no config '
@@ -111,7 +119,7 @@ def train(config, variant, seed, out):
     return finished(work_dir, config, seed, variant.get('max_iters'))
 
 
-def trained(cfg):
+def what_trains(cfg):
     """What a config trains and evaluates: its model, optimizer, schedule,
     data and batch (not where its files go, nor its length and seed, which
     ``metrics.json`` records)."""
@@ -138,7 +146,46 @@ def finished(work_dir, config, seed, max_iters=None):
                 Config.fromfile(config))
     if max_iters is not None:
         set_max_iters(now, max_iters)  # as tools/demo.py trains it
-    return metrics if trained(ran) == trained(now) else None
+    return metrics if what_trains(ran) == what_trains(now) else None
+
+
+def check_test_variant(config, source_config, name):
+    """A ValueError unless ``config`` trains what ``source_config`` trains,
+    its test settings aside (what a ``test_of`` variant may change)."""
+    trains = []
+    for path in (config, source_config):
+        cfg = Config.fromfile(path)
+        cfg.model.pop('test_cfg', None)
+        trains.append(what_trains(cfg))
+    if trains[0] != trains[1]:
+        raise ValueError(f'variant {name!r} changes more than model.test_cfg of '
+                         f'the variant it tests ({source_config})')
+
+
+def test_runs_of(config, variant, seed, out, source):
+    """The metrics of ``source``'s run with ``seed`` tested with ``config``'s
+    test settings (nothing trains; read back when tested before), or None
+    where that run has not finished."""
+    work_dir = osp.join(out, slug(variant['name']), f'seed{seed}')
+    metrics = finished(work_dir, config, seed)
+    if metrics is not None:
+        return metrics
+    source_dir = osp.join(out, slug(source['name']), f'seed{seed}')
+    ran = finished(source_dir, source['file'], seed, source.get('max_iters'))
+    if ran is None:
+        return None
+    from mmengine.runner import Runner
+    cfg = Config.fromfile(osp.join(source_dir, 'config.py'))  # its data too
+    cfg.model.test_cfg = Config.fromfile(config).model.test_cfg
+    cfg.work_dir = work_dir
+    cfg.load_from = osp.join(source_dir, f'iter_{ran["iters"]}.pth')
+    print(f'{variant["name"]}, seed {seed}: testing {cfg.load_from}', flush=True)
+    tested = Runner.from_cfg(cfg).test()
+    cfg.dump(osp.join(work_dir, 'config.py'))
+    write_text_atomically(osp.join(work_dir, 'metrics.json'), json.dumps(
+        dict(tested, seed=seed, iters=ran['iters'], config=config,
+             tested_from=cfg.load_from), indent=1, default=float))
+    return finished(work_dir, config, seed)
 
 
 def time_configs(configs, out, threads, repeats):
@@ -270,19 +317,34 @@ def main(argv=None):
     seeds = args.seeds or seeds
     out = osp.abspath(args.out or osp.join(
         'work_dirs', 'sweep_' + osp.splitext(osp.basename(args.sweep))[0]))
+    by_name = {variant['name']: variant for variant in variants}
+    try:
+        for variant in variants:
+            variant['file'] = write_variant_config(variant, out)
+            if variant.get('test_of'):
+                check_test_variant(variant['file'],
+                                   by_name[variant['test_of']]['file'],
+                                   variant['name'])
+    except ValueError as error:
+        parser.exit(2, f'{parser.prog}: error: {error}\n')
     metrics = {}
     for variant in variants:
-        variant['file'] = write_variant_config(variant, out)
         chosen = not args.no_training and (args.only is None
                                            or variant['name'] in args.only)
-        metrics[variant['name']] = [
-            train(variant['file'], variant, seed, out) if chosen else
-            finished(osp.join(out, slug(variant['name']), f'seed{seed}'),
-                     variant['file'], seed, variant.get('max_iters'))
-            for seed in seeds]
-    trained = [v['file'] for v in variants if any(metrics[v['name']])]
-    timing = {} if args.no_timing or not trained else time_configs(
-        list(dict.fromkeys(trained)), out, args.threads, args.repeats)
+        source = by_name.get(variant.get('test_of'))
+        runs = metrics[variant['name']] = []
+        for seed in seeds:
+            if not chosen:
+                runs.append(finished(
+                    osp.join(out, slug(variant['name']), f'seed{seed}'),
+                    variant['file'], seed, variant.get('max_iters')))
+            elif source:
+                runs.append(test_runs_of(variant['file'], variant, seed, out, source))
+            else:
+                runs.append(train(variant['file'], variant, seed, out))
+    done = [v['file'] for v in variants if any(metrics[v['name']])]
+    timing = {} if args.no_timing or not done else time_configs(
+        list(dict.fromkeys(done)), out, args.threads, args.repeats)
     rows = summarize(variants, seeds, metrics, timing)
     torchvision = timing.get(TORCHVISION)
     summary = dict(provenance(), tool='sweep_demo', seeds=seeds, rows=rows,

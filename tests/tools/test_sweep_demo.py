@@ -7,6 +7,7 @@ import os.path as osp
 import runpy
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from shufflenet_det.tools.demo import set_max_iters
@@ -66,6 +67,10 @@ def test_shipped_cem_norm_sweep_changes_only_the_cem_norm(tmp_path):
     ([dict(name='A b', config=LIGHT), dict(name='a-b', config=LIGHT)],
      "two variants are named 'a-b'"),
     ([dict(name='a', config='missing.py')], 'no config'),
+    ([dict(name='a', config=LIGHT, test_of='b'), dict(name='b', config=LIGHT)],
+     "test_of 'b'; allowed: the name of an earlier variant"),
+    ([dict(name='b', config=LIGHT),
+      dict(name='a', config=LIGHT, test_of='b', max_iters=2)], 'without max_iters'),
 ])
 def test_bad_sweep_files_are_refused_by_name(tmp_path, variants, message):
     with pytest.raises(ValueError, match=message.replace('[', r'\[')):
@@ -101,6 +106,44 @@ def test_finished_runs_are_found_only_for_what_they_trained(tmp_path):
     (longer / 'metrics.json').write_text(json.dumps({'seed': 1, 'iters': 1600}))
     assert sweep_demo.finished(str(longer), LIGHT, 1, 1600) is not None
     assert sweep_demo.finished(str(tmp_path), LIGHT, 1, 1600) is None
+
+
+def test_a_test_variant_may_change_only_the_test_settings(tmp_path):
+    fewer, wider = tmp_path / 'fewer.py', tmp_path / 'wider.py'
+    fewer.write_text(f'_base_ = {LIGHT!r}\n'
+                     'model = dict(test_cfg=dict(rpn=dict(max_per_img=30)))\n')
+    sweep_demo.check_test_variant(str(fewer), LIGHT, 'fewer')
+    wider.write_text(f'_base_ = {str(fewer)!r}\n'
+                     'model = dict(neck=dict(out_channels=128))\n')
+    with pytest.raises(ValueError, match="'wider' changes more than model.test_cfg"):
+        sweep_demo.check_test_variant(str(wider), LIGHT, 'wider')
+
+
+def test_a_test_variant_tests_the_finished_run_with_its_test_settings(
+        tiny_config, tmp_path):
+    """Nothing trains: the source variant's checkpoint is tested on its data
+    with the variant's test_cfg; the result is found again by content."""
+    from mmdet.apis import init_detector
+    folder, config = tiny_config
+    out = tmp_path / 'out'
+    source = dict(name='ref', file=config)
+    run = out / 'ref' / 'seed0'
+    run.mkdir(parents=True)
+    Config.fromfile(config).dump(str(run / 'config.py'))
+    model = init_detector(config, None, device='cpu')
+    torch.save(dict(state_dict=model.state_dict()), run / 'iter_2.pth')
+    (run / 'metrics.json').write_text(json.dumps({'seed': 0, 'iters': 2}))
+    fewer = tmp_path / 'fewer.py'
+    fewer.write_text(f'_base_ = {config!r}\n'
+                     'model = dict(test_cfg=dict(rpn=dict(max_per_img=7)))\n')
+    variant = dict(name='ref, 7 proposals', file=str(fewer), test_of='ref')
+    metrics = sweep_demo.test_runs_of(str(fewer), variant, 0, str(out), source)
+    assert 'coco/bbox_mAP' in metrics and metrics['iters'] == 2
+    assert metrics['tested_from'] == str(run / 'iter_2.pth')
+    tested = out / 'ref-7-proposals' / 'seed0'
+    assert Config.fromfile(tested / 'config.py').model.test_cfg.rpn.max_per_img == 7
+    assert sweep_demo.finished(str(tested), str(fewer), 0) == metrics
+    assert sweep_demo.test_runs_of(str(fewer), variant, 1, str(out), source) is None
 
 
 def test_pareto_front_keeps_what_nothing_beats():

@@ -51,10 +51,11 @@ variants = [
          overrides=dict(model=dict(train_cfg=dict(
              rpn_proposal=dict(nms_pre=2000, max_per_img=1000),
              rcnn=dict(sampler=dict(num=512)))))),
+    # the light FPN's runs tested with more proposals (nothing trains)
     dict(name='light, 1000 test proposals', config=light,
-         overrides=test_proposals(1000)),
+         overrides=test_proposals(1000), test_of='light FPN'),
     dict(name='light, 300 test proposals', config=light,
-         overrides=test_proposals(300)),
+         overrides=test_proposals(300), test_of='light FPN'),
     dict(name='light, 2x iterations', config=light, max_iters=1600),
     dict(name='light, 3x iterations', config=light, max_iters=2400),
     # normalised neck and head (He et al., "Rethinking ImageNet Pre-training":
@@ -80,5 +81,5 @@ variants = [
     dict(name='stock, FPN 64', config=stock, overrides=fpn_width(64)),
     dict(name='stock, FCs 256', config=stock, overrides=fc_width(256)),
     dict(name='stock, 100 test proposals', config=stock,
-         overrides=test_proposals(100)),
+         overrides=test_proposals(100), test_of='stock'),
 ]
