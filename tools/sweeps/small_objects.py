@@ -77,7 +77,10 @@ variants = [
              sam=dict(out_channels=490),
              roi_head=dict(bbox_roi_extractor=dict(out_channels=10),
                            bbox_head=dict(in_channels=10))))),
-    # from the stock head down
+    # from the stock head down; its 256-channel FPN may want the lower lr the
+    # light FPN widened to 256 channels needs
+    dict(name='stock, lr / 4', config=stock,
+         overrides=dict(optim_wrapper=dict(optimizer=dict(lr=0.0005)))),
     dict(name='stock, FPN 64', config=stock, overrides=fpn_width(64)),
     dict(name='stock, FCs 256', config=stock, overrides=fc_width(256)),
     dict(name='stock, 100 test proposals', config=stock,
