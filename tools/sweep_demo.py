@@ -94,17 +94,33 @@ def write_variant_config(variant, out):
     return path
 
 
+def run_dir(out, variant, seed):
+    """The folder of ``variant``'s run with ``seed``."""
+    return osp.join(out, slug(variant['name']), f'seed{seed}')
+
+
+def set_aside_stale_metrics(work_dir, variant, seed):
+    """Move the metrics of an earlier run of another config or length in
+    ``work_dir`` to ``metrics.previous.json`` before a new run writes its
+    config there: a killed new run must not leave the old metrics beside the
+    new config, where :func:`finished` would take them for its own."""
+    path = osp.join(work_dir, 'metrics.json')
+    if osp.isfile(path):
+        os.replace(path, osp.join(work_dir, 'metrics.previous.json'))
+        print(f'{variant["name"]}, seed {seed}: the run in {work_dir} was of '
+              'another config or length (its metrics now metrics.previous.json): '
+              'running again', flush=True)
+
+
 def train(config, variant, seed, out):
     """The metrics of ``tools/demo.py`` on ``config`` with ``seed`` (read back
     when that run finished before), or None when it failed (its log says
     why)."""
-    work_dir = osp.join(out, slug(variant['name']), f'seed{seed}')
+    work_dir = run_dir(out, variant, seed)
     metrics = finished(work_dir, config, seed, variant.get('max_iters'))
     if metrics is not None:
         return metrics
-    if osp.isfile(osp.join(work_dir, 'metrics.json')):
-        print(f'{variant["name"]}, seed {seed}: the run in {work_dir} trained '
-              'another config or length: training again', flush=True)
+    set_aside_stale_metrics(work_dir, variant, seed)
     command = [sys.executable, osp.join(TOOLS, 'demo.py'), '--config', config,
                '--seed', str(seed), '--work-dir', work_dir, '--no-onnx']
     if variant.get('max_iters'):
@@ -162,26 +178,23 @@ def check_test_variant(config, source_config, name):
                          f'the variant it tests ({source_config})')
 
 
-def test_runs_of(config, variant, seed, out, source):
-    """The metrics of ``source``'s run with ``seed`` tested with ``config``'s
-    test settings (nothing trains; read back when tested before), or None
-    where that run has not finished."""
-    work_dir = osp.join(out, slug(variant['name']), f'seed{seed}')
+def test_runs_of(config, variant, seed, out, source, ran):
+    """The metrics of ``source``'s run with ``seed`` (its metrics ``ran``)
+    tested with ``config``'s test settings (nothing trains; read back when
+    tested before), or None where that run has not finished."""
+    work_dir = run_dir(out, variant, seed)
     metrics = finished(work_dir, config, seed)
-    if metrics is not None:
+    if metrics is not None or ran is None:
         return metrics
-    source_dir = osp.join(out, slug(source['name']), f'seed{seed}')
-    ran = finished(source_dir, source['file'], seed, source.get('max_iters'))
-    if ran is None:
-        return None
+    set_aside_stale_metrics(work_dir, variant, seed)
     from mmengine.runner import Runner
+    source_dir = run_dir(out, source, seed)
     cfg = Config.fromfile(osp.join(source_dir, 'config.py'))  # its data too
     cfg.model.test_cfg = Config.fromfile(config).model.test_cfg
     cfg.work_dir = work_dir
     cfg.load_from = osp.join(source_dir, f'iter_{ran["iters"]}.pth')
     print(f'{variant["name"]}, seed {seed}: testing {cfg.load_from}', flush=True)
-    tested = Runner.from_cfg(cfg).test()
-    cfg.dump(osp.join(work_dir, 'config.py'))
+    tested = Runner.from_cfg(cfg).test()  # the runner writes work_dir/config.py
     write_text_atomically(osp.join(work_dir, 'metrics.json'), json.dumps(
         dict(tested, seed=seed, iters=ran['iters'], config=config,
              tested_from=cfg.load_from), indent=1, default=float))
@@ -333,13 +346,13 @@ def main(argv=None):
                                            or variant['name'] in args.only)
         source = by_name.get(variant.get('test_of'))
         runs = metrics[variant['name']] = []
-        for seed in seeds:
+        for index, seed in enumerate(seeds):
             if not chosen:
-                runs.append(finished(
-                    osp.join(out, slug(variant['name']), f'seed{seed}'),
-                    variant['file'], seed, variant.get('max_iters')))
+                runs.append(finished(run_dir(out, variant, seed), variant['file'],
+                                     seed, variant.get('max_iters')))
             elif source:
-                runs.append(test_runs_of(variant['file'], variant, seed, out, source))
+                runs.append(test_runs_of(variant['file'], variant, seed, out, source,
+                                         metrics[source['name']][index]))
             else:
                 runs.append(train(variant['file'], variant, seed, out))
     done = [v['file'] for v in variants if any(metrics[v['name']])]

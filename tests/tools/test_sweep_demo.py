@@ -122,7 +122,8 @@ def test_a_test_variant_may_change_only_the_test_settings(tmp_path):
 def test_a_test_variant_tests_the_finished_run_with_its_test_settings(
         tiny_config, tmp_path):
     """Nothing trains: the source variant's checkpoint is tested on its data
-    with the variant's test_cfg; the result is found again by content."""
+    with the variant's test_cfg; the result is found again by content. An
+    earlier test of other settings there is set aside, not taken for it."""
     from mmdet.apis import init_detector
     folder, config = tiny_config
     out = tmp_path / 'out'
@@ -132,18 +133,26 @@ def test_a_test_variant_tests_the_finished_run_with_its_test_settings(
     Config.fromfile(config).dump(str(run / 'config.py'))
     model = init_detector(config, None, device='cpu')
     torch.save(dict(state_dict=model.state_dict()), run / 'iter_2.pth')
-    (run / 'metrics.json').write_text(json.dumps({'seed': 0, 'iters': 2}))
+    ran = {'seed': 0, 'iters': 2}
+    (run / 'metrics.json').write_text(json.dumps(ran))
+    tested = out / 'ref-7-proposals' / 'seed0'
+    tested.mkdir(parents=True)
+    Config.fromfile(config).dump(str(tested / 'config.py'))  # its test_cfg, not 7
+    stale = dict(ran, **{'coco/bbox_mAP': 0.9})
+    (tested / 'metrics.json').write_text(json.dumps(stale))
     fewer = tmp_path / 'fewer.py'
     fewer.write_text(f'_base_ = {config!r}\n'
                      'model = dict(test_cfg=dict(rpn=dict(max_per_img=7)))\n')
     variant = dict(name='ref, 7 proposals', file=str(fewer), test_of='ref')
-    metrics = sweep_demo.test_runs_of(str(fewer), variant, 0, str(out), source)
+    metrics = sweep_demo.test_runs_of(str(fewer), variant, 0, str(out), source, ran)
     assert 'coco/bbox_mAP' in metrics and metrics['iters'] == 2
+    assert metrics['coco/bbox_mAP'] != 0.9  # tested, not the stale figure
+    assert json.loads((tested / 'metrics.previous.json').read_text()) == stale
     assert metrics['tested_from'] == str(run / 'iter_2.pth')
-    tested = out / 'ref-7-proposals' / 'seed0'
     assert Config.fromfile(tested / 'config.py').model.test_cfg.rpn.max_per_img == 7
     assert sweep_demo.finished(str(tested), str(fewer), 0) == metrics
-    assert sweep_demo.test_runs_of(str(fewer), variant, 1, str(out), source) is None
+    assert sweep_demo.test_runs_of(str(fewer), variant, 1, str(out), source,
+                                   None) is None
 
 
 def test_pareto_front_keeps_what_nothing_beats():
