@@ -20,6 +20,8 @@ spec.loader.exec_module(sweep_demo)
 
 LIGHT = osp.join(ROOT, 'configs', 'demo',
                  'faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes-small.py')
+THUNDERNET_S8 = osp.join(ROOT, 'configs', 'demo',
+                         'thundernet_snet146_cem-s8_shapes-small.py')
 
 
 def write_sweep(tmp_path, variants, seeds=(0, 1)):
@@ -34,12 +36,16 @@ def test_shipped_sweep_reads_and_each_variant_config_builds_its_change(tmp_path)
     assert seeds == [0, 1, 2] and variants[0]['name'] == 'stock'
     files = {v['name']: sweep_demo.write_variant_config(v, str(tmp_path))
              for v in variants}
-    # the light rows change the light FPN without the BN the shipped one has
+    # the light and ThunderNet rows change the detectors without the BN the
+    # shipped ones have in their FPN and CEM
     assert files['light, BN in FPN'] == LIGHT  # a variant changing nothing
-    shipped, unnormalised = (Config.fromfile(files[name]).model
-                             for name in ('light, BN in FPN', 'light FPN'))
-    assert shipped.neck.pop('norm_cfg') == dict(type='BN')
-    assert shipped == unnormalised
+    assert files['ThunderNet s8, BN in CEM'] == THUNDERNET_S8
+    for with_bn, without in (('light, BN in FPN', 'light FPN'),
+                             ('ThunderNet s8, BN in CEM', 'ThunderNet s8')):
+        shipped, unnormalised = (Config.fromfile(files[name]).model
+                                 for name in (with_bn, without))
+        assert shipped.neck.pop('norm_cfg') == dict(type='BN')
+        assert shipped == unnormalised
     cfg = Config.fromfile(files['light, FPN 256'])
     model = cfg.model
     assert (model.neck.out_channels, model.rpn_head.in_channels,

@@ -12,7 +12,9 @@ stock = demo + 'faster-rcnn_shufflenet-v1-1x-g3_fpn-stock_shapes-small.py'
 # demo config has (the row 'light, BN in FPN').
 light = 'configs/faster-rcnn_shufflenet-v1-1x-g3_fpn-unnormalised_shapes-small.py'
 shipped_light = demo + 'faster-rcnn_shufflenet-v1-1x-g3_fpn_shapes-small.py'
-thundernet = demo + 'thundernet_snet146_cem-s8_shapes-small.py'
+# The ThunderNet rows likewise change it without the BN in its CEM.
+thundernet = 'configs/thundernet_snet146_cem-s8-unnormalised_shapes-small.py'
+shipped_thundernet = demo + 'thundernet_snet146_cem-s8_shapes-small.py'
 
 
 def fpn_width(channels):
@@ -69,8 +71,7 @@ variants = [
     dict(name='light, BN in FPN', config=shipped_light),
     # the stride-8 ThunderNet up: its CEM normalised, its position-sensitive
     # map twice as wide (490 = 10 x 7 x 7 channels)
-    dict(name='ThunderNet s8, BN in CEM', config=thundernet,
-         overrides=dict(model=dict(neck=dict(norm_cfg=dict(type='BN'))))),
+    dict(name='ThunderNet s8, BN in CEM', config=shipped_thundernet),
     dict(name='ThunderNet s8, PS map 490', config=thundernet,
          overrides=dict(model=dict(
              neck=dict(out_channels=490), rpn_head=dict(in_channels=490),
