@@ -34,7 +34,8 @@ from torch import Tensor, nn
 from ..atomic import atomic_path, check_output_path
 from ..checkpoints import check_trained_fit, read_trained_checkpoint
 from ..config_options import merge_options, read_config
-from ..models import LightRPNHead, PSRoIExtractor, input_normalization, rpn_forward
+from ..models import (LightRPNHead, NormRPNHead, PSRoIExtractor, input_normalization,
+                      rpn_forward)
 from ..ops import nms_first_k
 from ..runtime.model_file import (CLASSES_KEY, INPUT_NAME, OUTPUT_NAMES, PIPELINE_KEY,
                                   PROBE_KEY)
@@ -259,7 +260,7 @@ def check_exportable(model: nn.Module, input_shape: Tuple[int, int]):
     extractor = model.roi_head.bbox_roi_extractor
     # the parts whose steps the export re-writes: these types exactly
     for part, module, allowed in [
-            ('rpn_head', model.rpn_head, (RPNHead, LightRPNHead)),
+            ('rpn_head', model.rpn_head, (RPNHead, LightRPNHead, NormRPNHead)),
             ('roi_head', model.roi_head, (StandardRoIHead, )),
             ('roi_head.bbox_roi_extractor', extractor,
              (SingleRoIExtractor, PSRoIExtractor)),

@@ -16,8 +16,8 @@ import pytest
 import torch
 
 from shufflenet_det.models import MobileNetV1, ShuffleNetV1, ShuffleNetV2, SNet
-from helpers import (C4_CONFIG, ROOT, export_command, match_rate, randomise_batch_norm,
-                     run_tool, tool_error)
+from helpers import (C4_CONFIG, FPN_LIGHT_CONFIG, ROOT, export_command, match_rate,
+                     randomise_batch_norm, run_tool, tool_error)
 
 ort = pytest.importorskip('onnxruntime')
 pytest.importorskip('onnx')
@@ -111,6 +111,25 @@ def test_light_fpn_export_matches_pytorch_in_the_engines(fpn_light_model):
         node.op_type for node in onnx.load(onnx_file).graph.node}
     image = torch.rand(1, 3, 320, 320, generator=torch.Generator().manual_seed(1)) * 255
     check_engines_find_mmdets_boxes(*fpn_light_model, image)
+
+
+@pytest.mark.slow
+def test_normalised_rpn_folds_into_its_shared_conv(tmp_path):
+    """:class:`NormRPNHead` (a BatchNorm per level after the RPN's shared
+    conv, random statistics here) on the light FPN: each level's norm folds
+    into its own copy of the conv, and the engines find mmdet's boxes."""
+    import onnx
+    from conftest import random_detector_export
+    config = tmp_path / 'norm_rpn.py'
+    config.write_text(f'_base_ = [{FPN_LIGHT_CONFIG!r}]\n'
+                      "model = dict(rpn_head=dict(type='NormRPNHead'))\n")
+    model, onnx_file, shape = random_detector_export(tmp_path, str(config))
+    assert type(model.rpn_head).__name__ == 'NormRPNHead'
+    assert len(model.rpn_head.rpn_norms) == 5  # strides 8-128
+    assert 'BatchNormalization' not in {
+        node.op_type for node in onnx.load(onnx_file).graph.node}
+    image = torch.rand(1, 3, *shape, generator=torch.Generator().manual_seed(1)) * 255
+    check_engines_find_mmdets_boxes(model, onnx_file, image)
 
 
 def test_c4_detector_export_matches_pytorch(c4_model):

@@ -69,6 +69,8 @@ variants = [
                  type='Shared4Conv1FCBBoxHead', conv_out_channels=64,
                  norm_cfg=dict(type='GN', num_groups=16)))))),
     dict(name='light, BN in FPN', config=shipped_light),
+    dict(name='light, BN in FPN and RPN', config=shipped_light,
+         overrides=dict(model=dict(rpn_head=dict(type='NormRPNHead')))),
     # the stride-8 ThunderNet up: its CEM normalised, its position-sensitive
     # map twice as wide (490 = 10 x 7 x 7 channels)
     dict(name='ThunderNet s8, BN in CEM', config=shipped_thundernet),
