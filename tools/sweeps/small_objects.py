@@ -71,6 +71,8 @@ variants = [
     dict(name='light, BN in FPN', config=shipped_light),
     dict(name='light, BN in FPN and RPN', config=shipped_light,
          overrides=dict(model=dict(rpn_head=dict(type='NormRPNHead')))),
+    dict(name='light, BN in FPN, norms without weight decay', config=shipped_light,
+         overrides=dict(optim_wrapper=dict(paramwise_cfg=dict(norm_decay_mult=0)))),
     # the stride-8 ThunderNet up: its CEM normalised, its position-sensitive
     # map twice as wide (490 = 10 x 7 x 7 channels)
     dict(name='ThunderNet s8, BN in CEM', config=shipped_thundernet),
