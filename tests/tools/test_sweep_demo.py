@@ -54,6 +54,15 @@ def test_shipped_sweep_reads_and_each_variant_config_builds_its_change(tmp_path)
     assert model.roi_head.bbox_head.fc_out_channels == 256  # the rest as based
     stock = Config.fromfile(files['stock, 100 test proposals']).model.test_cfg.rpn
     assert (stock.max_per_img, stock.nms_pre) == (100, 1000)
+    # the shipped light FPN with its RPN normalised, or its norms not decayed
+    light, normed_rpn, no_decay = (Config.fromfile(files[name]) for name in (
+        'light, BN in FPN', 'light, BN in FPN and RPN',
+        'light, BN in FPN, norms without weight decay'))
+    assert (light.model.rpn_head.pop('type'),
+            normed_rpn.model.rpn_head.pop('type')) == ('RPNHead', 'NormRPNHead')
+    assert normed_rpn.model == light.model
+    assert no_decay.optim_wrapper.pop('paramwise_cfg') == dict(norm_decay_mult=0)
+    assert no_decay.optim_wrapper == light.optim_wrapper
 
 
 def test_shipped_cem_norm_sweep_changes_only_the_cem_norm(tmp_path):
