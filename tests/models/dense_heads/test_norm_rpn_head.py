@@ -34,6 +34,10 @@ def test_each_level_is_normalised_by_its_own_statistics():
     for norm, x in zip(head.rpn_norms, levels):  # BN saw its level only
         mean = head.rpn_conv(x).mean((0, 2, 3)).detach()
         torch.testing.assert_close(norm.running_mean, 0.1 * mean)
+    scores[1].sum().backward()  # a level's loss trains its norm and the conv
+    assert [norm.weight.grad is not None for norm in head.rpn_norms] == [
+        False, True, False]
+    assert head.rpn_conv.weight.grad.abs().sum() > 0
     head.eval()  # and at test each level uses its own running statistics
     x = levels[1]
     feature = (head.rpn_norms[1](head.rpn_conv(x))).relu()
